@@ -1,0 +1,28 @@
+"""Roles. Separation of duties: the three admin roles never combine with each other."""
+import enum
+
+
+class Role(str, enum.Enum):
+    INTAKE_OFFICER = "intake_officer"
+    ASSESSOR = "assessor"
+    CASE_OFFICER = "case_officer"
+    APPROVER = "approver"
+    SYSTEM_ADMIN = "system_admin"
+    SECURITY_ADMIN = "security_admin"
+    AUDIT_ADMIN = "audit_admin"
+
+
+ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+EDUCATION_ROLES = frozenset({Role.INTAKE_OFFICER, Role.ASSESSOR, Role.APPROVER})
+AGENCY_ROLES = frozenset({Role.CASE_OFFICER, Role.APPROVER})
+CASE_ROLES = frozenset({Role.INTAKE_OFFICER, Role.ASSESSOR, Role.CASE_OFFICER, Role.APPROVER})
+
+
+def check_role_combination(roles: set[str]) -> str | None:
+    """Return why a role set is not allowed, or None when it is."""
+    admin = {r for r in roles if Role(r) in ADMIN_ROLES}
+    if len(admin) > 1:
+        return "separation of duties: system, security and audit admin must be different people"
+    if admin and len(roles) > 1:
+        return "an administrator account cannot also work cases"
+    return None

@@ -1,0 +1,32 @@
+"""Domain errors: services raise them; views and the API turn them into answers."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request. ``audit`` describes the refused attempt."""
+
+    status = 422
+
+    def __init__(self, message: str, *, audit: dict | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.audit = audit
+        self.field = field
+
+
+class NotAllowed(DomainError):
+    status = 403
+
+
+class ConflictError(DomainError):
+    """Someone else changed the object meanwhile (optimistic locking)."""
+
+    status = 409
+
+
+class ValidationFailed(DomainError):
+    status = 400
+
+    def __init__(self, errors: dict[str, str] | list[str], message: str = "invalid input"):
+        super().__init__(message)
+        self.errors = errors

@@ -1,0 +1,35 @@
+"""Alembic, driven from the application: the schema exists only through its revisions."""
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+
+from casework import PROJECT_ROOT
+from casework.extensions import db
+
+
+def alembic_config(app: Flask) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", app.config["SQLALCHEMY_DATABASE_URI"].replace("%", "%%"))
+    return cfg
+
+
+def upgrade(app: Flask, revision: str = "head") -> None:
+    """Bring the configured database to ``revision`` (by default the newest)."""
+    with app.app_context(), db.engine.begin() as connection:
+        cfg = alembic_config(app)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def current_revision(app: Flask) -> str | None:
+    with app.app_context(), db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(app: Flask) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(app)).get_current_head()

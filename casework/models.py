@@ -1,0 +1,9 @@
+"""Imports every model so that the metadata is complete (Alembic, create_all)."""
+from casework.accounts.models import User, UserRole  # noqa: F401
+from casework.agencies.models import Agency  # noqa: F401
+from casework.assignments.models import (  # noqa: F401
+    Assignment, AssignmentNote, Disposition, DispositionAction,
+)
+from casework.audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from casework.referrals.models import Assessment, Referral  # noqa: F401
+from casework.targets.models import ReferralTarget, Target  # noqa: F401

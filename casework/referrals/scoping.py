@@ -1,0 +1,68 @@
+"""Agency scope, in one place: which referrals and assignments a user may see.
+
+Every view, list and API goes through these helpers; anything outside the scope
+answers 404, so that its existence is not revealed.
+"""
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import ColumnElement, exists, false, or_, select
+
+from casework.accounts.models import User
+from casework.accounts.roles import CASE_ROLES
+from casework.agencies.models import Agency, AgencyKind
+from casework.assignments.models import Assignment
+from casework.extensions import db
+from casework.referrals.models import Referral
+
+
+def supervised_agency_ids(user: User) -> set[int]:
+    """The user's agency and, for an education department, every agency below it."""
+    ids = {user.agency_id}
+    if user.agency.kind != AgencyKind.EDUCATION.value:
+        return ids
+    frontier = {user.agency_id}
+    while frontier:
+        children = set(db.session.scalars(
+            select(Agency.id).where(Agency.parent_id.in_(frontier), Agency.kind == AgencyKind.EDUCATION.value)
+        ))
+        frontier = children - ids
+        ids |= children
+    return ids
+
+
+def referral_scope(user: User) -> ColumnElement[bool]:
+    """WHERE clause selecting the referrals ``user`` may see."""
+    if not user.is_authenticated or not (user.roles & {r.value for r in CASE_ROLES}):
+        return false()
+    held = exists().where(Assignment.referral_id == Referral.id, Assignment.agency_id == user.agency_id)
+    return or_(Referral.origin_agency_id.in_(supervised_agency_ids(user)), held)
+
+
+def scoped_referrals(user: User):
+    """A ``select(Referral)`` limited to the user's scope; add filters and ordering to it."""
+    return select(Referral).where(referral_scope(user))
+
+
+def can_see_referral(user: User, referral_id: int) -> bool:
+    query = select(Referral.id).where(Referral.id == referral_id, referral_scope(user))
+    return db.session.scalar(query) is not None
+
+
+def get_referral_or_404(referral_id: int, user: User) -> Referral:
+    """The referral if it is in the user's scope; otherwise 404."""
+    referral = db.session.scalar(scoped_referrals(user).where(Referral.id == referral_id))
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def get_assignment_or_404(assignment_id: int, user: User) -> Assignment:
+    """An assignment whose referral is in the user's scope; otherwise 404."""
+    assignment = db.session.scalar(
+        select(Assignment).join(Referral, Assignment.referral_id == Referral.id)
+        .where(Assignment.id == assignment_id, referral_scope(user))
+    )
+    if assignment is None:
+        abort(404)
+    return assignment

@@ -1,0 +1,77 @@
+"""Locale (Simplified Chinese by default, English per user), China Standard Time on screen.
+
+Message catalogues (.po) are compiled into the instance folder when they are newer
+than the compiled copy, so a fresh checkout needs no separate build step.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from casework.extensions import babel
+
+SOURCE_DIR = Path(__file__).resolve().parent.parent / "translations"
+LOCALES = ("zh", "en")
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def compile_catalogues(target: Path) -> None:
+    """Compile every .po under ``translations/`` into ``target`` if it is stale."""
+    for po_path in SOURCE_DIR.glob("*/LC_MESSAGES/*.po"):
+        mo_path = target / po_path.relative_to(SOURCE_DIR).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as fh:
+            catalogue = read_po(fh, locale=po_path.parent.parent.name)
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as fh:
+            write_mo(fh, catalogue)
+        tmp.replace(mo_path)
+
+
+def select_locale() -> str:
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.locale if current_user.locale in LOCALES else "zh"
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES, default="zh") if request else "zh"
+
+
+def local_time(value: datetime | None) -> datetime | None:
+    return value.astimezone(CST) if value else None
+
+
+def format_date(value: datetime | None) -> str:
+    """2026年11月26日 in Chinese, 2026-11-26 in English; China Standard Time."""
+    if value is None:
+        return ""
+    local = local_time(value) if isinstance(value, datetime) else value
+    if str(get_locale()).startswith("zh"):
+        return f"{local.year}年{local.month}月{local.day}日"
+    return local.strftime("%Y-%m-%d")
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = local_time(value)
+    return f"{format_date(local)} {local:%H:%M}"
+
+
+def init_i18n(app: Flask) -> None:
+    compiled = Path(app.instance_path) / "translations"
+    compile_catalogues(compiled)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
+    babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
+    app.jinja_env.filters["date_cn"] = format_date
+    app.jinja_env.filters["datetime_cn"] = format_datetime
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -1,0 +1,57 @@
+"""Login manager wiring, idle timeout and security headers."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask, flash, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
+
+from casework.extensions import db, login_manager
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    from casework.accounts.models import User
+
+    ident, _, token = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or not token or token != user.session_token:
+        return None
+    return user
+
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = _l("Please log in.")
+login_manager.session_protection = "strong"
+
+
+def register_session_hooks(app: Flask) -> None:
+    @app.before_request
+    def idle_timeout():
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return None
+        now = datetime.now(timezone.utc).timestamp()
+        last = session.get("last_seen", now)
+        if now - last > app.config["SESSION_IDLE_MINUTES"] * 60:
+            logout_user()
+            session.clear()
+            flash(_l("Your session expired after inactivity. Please log in again."), "warning")
+            return redirect(url_for("accounts.login", next=request.path))
+        session["last_seen"] = now
+        session.permanent = True
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'",
+        )
+        return response
