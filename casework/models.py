@@ -6,4 +6,5 @@ from casework.assignments.models import (  # noqa: F401
 )
 from casework.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from casework.referrals.models import Assessment, Referral  # noqa: F401
-from casework.targets.models import ReferralTarget, Target  # noqa: F401
+from casework.targets.models import ReferralTarget, Target, TargetStatusCheck  # noqa: F401
+from casework.evidence.models import Evidence  # noqa: F401

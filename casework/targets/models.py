@@ -12,6 +12,7 @@ from casework.extensions import db
 
 TARGET_KINDS = ("website", "app", "account", "shop", "group", "other")
 TARGET_STATUSES = ("unknown", "online", "offline")
+CHECK_METHODS = ("http", "manual")
 
 
 class Target(db.Model):
@@ -38,12 +39,42 @@ class Target(db.Model):
     contact: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="unknown")
     status_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offline_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    back_online: Mapped[bool] = mapped_column(default=False, index=True)
+    back_online_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     referral_links: Mapped[list[ReferralTarget]] = relationship(back_populates="target")
+    checks: Mapped[list[TargetStatusCheck]] = relationship(
+        back_populates="target", order_by="TargetStatusCheck.id.desc()"
+    )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class TargetStatusCheck(db.Model):
+    """One observation of a target: online, offline or unknown, how and by whom."""
+
+    __tablename__ = "target_status_checks"
+    audit_type = "target_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(String(2048))
+    redirects: Mapped[list] = mapped_column(JSON, default=list)
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    back_online: Mapped[bool] = mapped_column(default=False)
+
+    target: Mapped[Target] = relationship(back_populates="checks")
+    checked_by: Mapped[User | None] = relationship()
+    evidence: Mapped["Evidence | None"] = relationship()  # noqa: F821
 
 
 class ReferralTarget(db.Model):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 10:43:30.197255
+Create Date: 2026-11-26 10:49:15.546662
 """
 from alembic import op
 import sqlalchemy as sa
@@ -90,6 +90,9 @@ def upgrade() -> None:
     sa.Column('contact', sa.String(length=200), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('status_checked_at', casework.db_types.UTCDateTime(), nullable=True),
+    sa.Column('offline_since', casework.db_types.UTCDateTime(), nullable=True),
+    sa.Column('back_online', sa.Boolean(), nullable=False),
+    sa.Column('back_online_at', casework.db_types.UTCDateTime(), nullable=True),
     sa.Column('created_at', casework.db_types.UTCDateTime(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_targets')),
@@ -97,6 +100,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('targets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_targets_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_targets_back_online'), ['back_online'], unique=False)
         batch_op.create_index(batch_op.f('ix_targets_domain'), ['domain'], unique=False)
         batch_op.create_index(batch_op.f('ix_targets_key'), ['key'], unique=False)
         batch_op.create_index(batch_op.f('ix_targets_package_name'), ['package_name'], unique=False)
@@ -219,6 +223,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_assignments_referral_id'), ['referral_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_state'), ['state'], unique=False)
 
+    op.create_table('evidence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('referral_id', sa.Integer(), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=True),
+    sa.Column('original_filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('storage_key', sa.String(length=80), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
+    sa.Column('uploaded_at', casework.db_types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_evidence_referral_id_referrals')),
+    sa.ForeignKeyConstraint(['target_id'], ['targets.id'], name=op.f('fk_evidence_target_id_targets')),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_evidence_uploaded_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence'))
+    )
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evidence_referral_id'), ['referral_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_sha256'), ['sha256'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_target_id'), ['target_id'], unique=False)
+
     op.create_table('referral_targets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('referral_id', sa.Integer(), nullable=False),
@@ -269,6 +295,28 @@ def upgrade() -> None:
     with op.batch_alter_table('dispositions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dispositions_assignment_id'), ['assignment_id'], unique=False)
 
+    op.create_table('target_status_checks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('checked_at', casework.db_types.UTCDateTime(), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('http_status', sa.Integer(), nullable=True),
+    sa.Column('final_url', sa.String(length=2048), nullable=True),
+    sa.Column('redirects', sa.JSON(), nullable=False),
+    sa.Column('checked_by_id', sa.Integer(), nullable=True),
+    sa.Column('evidence_id', sa.Integer(), nullable=True),
+    sa.Column('back_online', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['checked_by_id'], ['users.id'], name=op.f('fk_target_status_checks_checked_by_id_users')),
+    sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_target_status_checks_evidence_id_evidence')),
+    sa.ForeignKeyConstraint(['target_id'], ['targets.id'], name=op.f('fk_target_status_checks_target_id_targets')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_target_status_checks'))
+    )
+    with op.batch_alter_table('target_status_checks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_target_status_checks_checked_at'), ['checked_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_target_status_checks_target_id'), ['target_id'], unique=False)
+
     op.create_table('disposition_actions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('disposition_id', sa.Integer(), nullable=False),
@@ -296,6 +344,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_disposition_actions_disposition_id'))
 
     op.drop_table('disposition_actions')
+    with op.batch_alter_table('target_status_checks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_target_status_checks_target_id'))
+        batch_op.drop_index(batch_op.f('ix_target_status_checks_checked_at'))
+
+    op.drop_table('target_status_checks')
     with op.batch_alter_table('dispositions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dispositions_assignment_id'))
 
@@ -309,6 +362,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_referral_targets_referral_id'))
 
     op.drop_table('referral_targets')
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evidence_target_id'))
+        batch_op.drop_index(batch_op.f('ix_evidence_sha256'))
+        batch_op.drop_index(batch_op.f('ix_evidence_referral_id'))
+
+    op.drop_table('evidence')
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assignments_state'))
         batch_op.drop_index(batch_op.f('ix_assignments_referral_id'))
@@ -343,6 +402,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_targets_package_name'))
         batch_op.drop_index(batch_op.f('ix_targets_key'))
         batch_op.drop_index(batch_op.f('ix_targets_domain'))
+        batch_op.drop_index(batch_op.f('ix_targets_back_online'))
         batch_op.drop_index(batch_op.f('ix_targets_account_id'))
 
     op.drop_table('targets')

@@ -1,0 +1,256 @@
+"""Canonical registry keys for targets, and format checks for their attributes.
+
+Each ``normalize_*`` function returns a dict of cleaned fields including ``key`` (the
+registry key, unique per kind) or raises ``ValueError`` with a message for the user.
+The public suffix list is the snapshot bundled with tldextract; nothing is fetched.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+import idna
+import tldextract
+
+_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_DOTS = str.maketrans({"。": ".", "．": ".", "｡": "."})
+
+
+def _clean(text: str | None) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+def normalize_host(host: str) -> dict:
+    """IDNA (UTS 46) ASCII host, its Unicode form and registrable domain; IP hosts kept as is."""
+    host = _clean(host).translate(_DOTS).rstrip(".")
+    if not host:
+        raise ValueError("the address has no host name")
+    ip = _ip_or_none(host.strip("[]"))
+    if ip is not None:
+        return {"domain": ip, "registrable_domain": None, "unicode_domain": ip}
+    try:
+        ascii_host = idna.encode(host, uts46=True).decode("ascii").lower()
+    except idna.IDNAError as exc:
+        raise ValueError(f"invalid host name {host!r}: {exc}") from None
+    if len(ascii_host) > 253 or any(not label for label in ascii_host.split(".")):
+        raise ValueError(f"invalid host name {host!r}")
+    parts = _SUFFIXES(ascii_host)
+    if not parts.domain or not parts.suffix:
+        raise ValueError(f"{host!r} has no registrable domain under a public suffix")
+    return {
+        "domain": ascii_host,
+        "registrable_domain": f"{parts.domain}.{parts.suffix}",
+        "unicode_domain": idna.decode(ascii_host),
+        "subdomain": parts.subdomain,
+    }
+
+
+def _ip_or_none(text: str) -> str | None:
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return None
+
+
+def _canonical_path(path: str) -> str:
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(quote(unquote(segment), safe="!$&'()*+,;=:@~-._"))
+    return "/" + "/".join(segments) if segments else ""
+
+
+def normalize_url(raw: str | None) -> dict:
+    """Website URL → key ``host[:port][/path][?query]``: no scheme, IDNA, lower-case host; ``www.``,
+    default port, fragment, user info, tracking parameters and trailing slash dropped; the
+    remaining query parameters sorted; path case kept."""
+    text = _clean(raw)
+    if not text:
+        raise ValueError("a URL is required")
+    if re.search(r"\s", text):
+        raise ValueError("a URL cannot contain spaces")
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
+        if text.startswith("//"):
+            text = "http:" + text
+        elif re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:(?!\d)", text):
+            raise ValueError("only http and https addresses are websites")
+        else:
+            text = "http://" + text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise ValueError("only http and https addresses are websites")
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    host_text, port = _split_port(netloc)
+    host = normalize_host(host_text)
+    domain = host["domain"]
+    if host.get("subdomain") == "www":
+        domain = host["registrable_domain"]
+    elif (host.get("subdomain") or "").startswith("www."):
+        domain = domain.removeprefix("www.")
+    port_part = f":{port}" if port is not None and port != DEFAULT_PORTS[scheme] else ""
+    path = _canonical_path(parts.path)
+    query = _canonical_query(parts.query)
+    return {
+        "key": _bracket(domain) + port_part + path + query,
+        "url": f"{scheme}://{_bracket(host['domain'])}{port_part}{path or '/'}{query}",
+        "domain": host["domain"],
+        "registrable_domain": host["registrable_domain"],
+    }
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+TRACKING_PARAMS = re.compile(r"^(utm_.*|spm|from|source|ref|share.*|fbclid|gclid|_t|t|timestamp)$", re.I)
+
+
+def _canonical_query(query: str) -> str:
+    pairs = sorted((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not TRACKING_PARAMS.match(k))
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def _split_port(netloc: str) -> tuple[str, int | None]:
+    if netloc.startswith("["):
+        host, _, rest = netloc[1:].partition("]")
+        port_text = rest.removeprefix(":") if rest.startswith(":") else ""
+        if rest and not rest.startswith(":"):
+            raise ValueError("invalid address")
+    elif netloc.count(":") == 1:
+        host, port_text = netloc.split(":")
+    else:
+        host, port_text = netloc, ""
+    if not port_text:
+        return host, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"invalid port {port_text!r}")
+    return host, int(port_text)
+
+
+ANDROID_PACKAGE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
+BUNDLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9][A-Za-z0-9-]*)+$")
+APP_STORES = ("app_store", "google_play", "huawei", "xiaomi", "oppo", "vivo", "honor", "tencent_myapp",
+              "baidu", "360", "wandoujia", "apk_download", "other")
+
+
+def normalize_app(package_name: str | None, store: str | None = None) -> dict:
+    """Android package name or iOS bundle id; key is the lower-cased identifier (one app, all stores)."""
+    name = _clean(package_name)
+    if not name:
+        raise ValueError("a package name or bundle id is required")
+    if len(name) > 255 or not (ANDROID_PACKAGE.match(name) or BUNDLE_ID.match(name)):
+        raise ValueError(f"{name!r} is not a package name (com.example.app) or bundle id")
+    store = _clean(store).lower() or None
+    if store is not None and store not in APP_STORES:
+        raise ValueError(f"store must be one of {', '.join(APP_STORES)}")
+    return {"key": name.lower(), "package_name": name, "store": store}
+
+
+# platform → (target kind, account id pattern, case-insensitive)
+PLATFORMS = {
+    "wechat_official": ("account", r"(gh_[0-9a-f]{12}|[a-z][a-z0-9_-]{5,19})", True),
+    "wechat": ("account", r"[a-z][a-z0-9_-]{5,19}", True),
+    "wechat_group": ("group", r"[^\s]{1,100}", False),
+    "qq": ("account", r"[1-9][0-9]{4,11}", False),
+    "qq_group": ("group", r"[1-9][0-9]{4,11}", False),
+    "douyin": ("account", r"[a-z0-9_.]{1,30}", True),
+    "kuaishou": ("account", r"[a-z0-9_.-]{1,30}", True),
+    "bilibili": ("account", r"[1-9][0-9]{0,15}", False),
+    "weibo": ("account", r"[^\s]{1,60}", True),
+    "xiaohongshu": ("account", r"[a-z0-9_]{1,30}", True),
+    "taobao": ("shop", r"[^\s]{1,100}", False),
+    "xianyu": ("shop", r"[^\s]{1,100}", False),
+    "pinduoduo": ("shop", r"[^\s]{1,100}", False),
+    "jd": ("shop", r"[^\s]{1,100}", False),
+    "telegram": ("group", r"[a-z][a-z0-9_]{4,31}", True),
+    "other": ("account", r"[^\s].{0,199}", False),
+}
+
+
+def normalize_account(platform: str | None, account_id: str | None) -> dict:
+    """Platform + account id → key ``platform:id``; the kind (account, shop, group) follows the platform."""
+    platform = _clean(platform).lower()
+    if platform not in PLATFORMS:
+        raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}")
+    kind, pattern, fold = PLATFORMS[platform]
+    ident = _clean(account_id).removeprefix("@")
+    if fold:
+        ident = ident.lower()
+    if not ident or not re.fullmatch(pattern, ident, re.IGNORECASE if fold else 0):
+        raise ValueError(f"{ident!r} is not a valid {platform} account id")
+    return {"key": f"{platform}:{ident}", "kind": kind, "platform": platform, "account_id": ident}
+
+
+def normalize_other(name: str | None) -> dict:
+    text = re.sub(r"\s+", " ", _clean(name))
+    if not text:
+        raise ValueError("a name is required")
+    if len(text) > 200:
+        raise ValueError("a name has at most 200 characters")
+    return {"key": text.casefold(), "name": text}
+
+
+PROVINCES = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川蜀贵黔云滇藏陕秦甘陇青宁新"
+ICP_PATTERNS = (
+    re.compile(rf"^[{PROVINCES}]ICP备\d{{6,10}}号(-\d{{1,4}})?$"),
+    re.compile(rf"^[{PROVINCES}]ICP证\d{{6}}号$"),
+    re.compile(rf"^[{PROVINCES}]?B[12]-\d{{8}}$"),
+)
+
+
+def normalize_icp(raw: str | None) -> str | None:
+    """ICP filing (京ICP备12345678号-1) or licence (京ICP证030173号, 粤B2-20090059); None if empty."""
+    text = re.sub(r"\s+", "", _clean(raw)).replace("icp", "ICP").replace("—", "-").replace("－", "-")
+    if not text:
+        return None
+    text = re.sub(r"ICP证(B[12]-)", r"\1", text)
+    if not any(p.match(text) for p in ICP_PATTERNS):
+        raise ValueError(f"{text!r} is not an ICP filing number like 京ICP备12345678号-1")
+    return text
+
+
+def normalize_ips(raw) -> list[str]:
+    """A list (or comma/space separated text) of IPv4/IPv6 addresses, compressed, deduplicated."""
+    items = raw if isinstance(raw, (list, tuple)) else re.split(r"[\s,;，；]+", _clean(raw))
+    result: list[str] = []
+    for item in (_clean(str(i)) for i in items):
+        if not item:
+            continue
+        ip = _ip_or_none(item)
+        if ip is None:
+            raise ValueError(f"{item!r} is not an IP address")
+        if ip not in result:
+            result.append(ip)
+    return result
+
+
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+USCC_SHAPE = re.compile(r"^[1-9A-HJ-NPQRTUWXY][1-9A-HJ-NPQRTUWXY]\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def uscc_check_char(first17: str) -> str:
+    """GB 32100-2015: the 18th character of a unified social credit code."""
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
+def normalize_uscc(raw: str | None) -> str | None:
+    """统一社会信用代码: 18 characters, checked by its check character; None if empty."""
+    text = re.sub(r"\s+", "", _clean(raw)).upper()
+    if not text:
+        return None
+    if not USCC_SHAPE.match(text):
+        raise ValueError(f"{text!r} is not an 18-character unified social credit code")
+    if uscc_check_char(text[:17]) != text[17]:
+        raise ValueError(f"{text!r}: the check character does not match (GB 32100-2015)")
+    return text
