@@ -30,8 +30,7 @@ def check_database(app: Flask, *, require_schema: bool = True) -> None:
 
     try:
         with app.app_context():
-            with db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            db.session.execute(text("SELECT 1"))
     except Exception as exc:  # any driver error: say which database, then stop
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         fail(f"cannot reach the database {database_label(app)}: {reason}")

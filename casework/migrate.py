@@ -27,8 +27,8 @@ def upgrade(app: Flask, revision: str = "head") -> None:
 
 
 def current_revision(app: Flask) -> str | None:
-    with app.app_context(), db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    with app.app_context():
+        return MigrationContext.configure(db.session.connection()).get_current_revision()
 
 
 def head_revision(app: Flask) -> str | None:

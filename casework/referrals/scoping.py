@@ -6,7 +6,8 @@ answers 404, so that its existence is not revealed.
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy.orm import aliased
 
 from casework.accounts.models import User
 from casework.accounts.roles import CASE_ROLES
@@ -35,7 +36,10 @@ def referral_scope(user: User) -> ColumnElement[bool]:
     """WHERE clause selecting the referrals ``user`` may see."""
     if not user.is_authenticated or not (user.roles & {r.value for r in CASE_ROLES}):
         return false()
-    held = exists().where(Assignment.referral_id == Referral.id, Assignment.agency_id == user.agency_id)
+    holder = aliased(Assignment)
+    held = (select(holder.id)
+            .where(holder.referral_id == Referral.id, holder.agency_id == user.agency_id)
+            .correlate(Referral).exists())
     return or_(Referral.origin_agency_id.in_(supervised_agency_ids(user)), held)
 
 

@@ -1,0 +1,93 @@
+"""The casework command: create-user, demo, audit verify, and clear one-line failures."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from casework.accounts.models import User
+from casework.cli import main
+from casework.extensions import db
+
+STRONG = "Str0ng-password"
+
+
+def run_cli(app, *args, input=None):
+    runner = app.test_cli_runner()
+    return runner.invoke(args=list(args), input=input)
+
+
+def test_create_user_asks_twice_and_creates(app, db_session):
+    result = run_cli(app, "create-user", "--username", "first-admin", "--agency", "moe",
+                     "--role", "system_admin", input=f"{STRONG}\n{STRONG}\n")
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User).where(User.username == "first-admin")).roles == {"system_admin"}
+
+
+def test_create_user_rejects_mismatched_repeat(app, db_session):
+    result = run_cli(app, "create-user", "--username", "x-admin", "--agency", "moe",
+                     "--role", "system_admin", input=f"{STRONG}\nother-Passw0rd\n{STRONG}\n{STRONG}\n")
+    assert "match" in result.output.lower()
+
+
+@pytest.mark.parametrize("password,problem", [
+    ("Sh0rt!", "at least 10"),
+    ("alllowercaseletters", "three of"),
+    ("lowercase123456", "three of"),
+])
+def test_create_user_enforces_password_policy(app, db_session, password, problem):
+    result = run_cli(app, "create-user", "--username", "weak-admin", "--agency", "moe",
+                     "--role", "system_admin", input=f"{password}\n{password}\n")
+    assert result.exit_code != 0 and problem in result.output
+
+
+def test_create_user_refuses_existing_name(app, db_session):
+    result = run_cli(app, "create-user", "--username", "moe.assessor", "--agency", "moe",
+                     "--role", "assessor", input=f"{STRONG}\n{STRONG}\n")
+    assert result.exit_code != 0 and "already exists" in result.output
+
+
+def test_create_user_refuses_combined_admin_roles(app, db_session):
+    result = run_cli(app, "create-user", "--username", "super", "--agency", "moe",
+                     "--role", "system_admin", "--role", "audit_admin", input=f"{STRONG}\n{STRONG}\n")
+    assert result.exit_code != 0 and "separation of duties" in result.output
+
+
+def test_audit_verify_passes_on_intact_chain(app, db_session):
+    result = run_cli(app, "audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "intact" in result.output
+
+
+def _cli(env_url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CASEWORK_DATABASE_URL": env_url, "CASEWORK_SECRET_KEY": "cli-test"}
+    return subprocess.run([sys.executable, "-c", "from casework.cli import main; main()", *args],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_unreachable_database_is_one_clear_line():
+    result = _cli("postgresql+psycopg://nobody:secret@127.0.0.1:9/none", "audit", "verify")
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("casework: cannot reach the database")
+    assert "secret" not in result.stderr
+
+
+def test_demo_fills_an_empty_database_and_refuses_a_full_one(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    first = _cli(url, "demo", "--password", STRONG)
+    assert first.returncode == 0, first.stderr
+    assert "edu-44-intake" in first.stdout and STRONG in first.stdout
+    second = _cli(url, "demo")
+    assert second.returncode != 0 and "--reset" in second.stderr
+    third = _cli(url, "demo", "--reset", "--password", STRONG)
+    assert third.returncode == 0, third.stderr
+    verify = _cli(url, "audit", "verify")
+    assert verify.returncode == 0, verify.stderr
+
+
+def test_entry_point_is_installed():
+    assert callable(main)
