@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
@@ -41,7 +41,7 @@ class Notice(db.Model):
     verification_code: Mapped[str] = mapped_column(String(16), unique=True)
     page_count: Mapped[int] = mapped_column(Integer)
     size: Mapped[int] = mapped_column(Integer)
-    pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), unique=True)
 

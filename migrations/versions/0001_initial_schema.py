@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 10:49:15.546662
+Create Date: 2026-11-26 10:52:46.215444
 """
 from alembic import op
 import sqlalchemy as sa
@@ -106,6 +106,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_targets_package_name'), ['package_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_targets_registrable_domain'), ['registrable_domain'], unique=False)
 
+    op.create_table('clocks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subject_type', sa.String(length=16), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('rule', sa.String(length=40), nullable=False),
+    sa.Column('unit', sa.String(length=16), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('responsible_agency_id', sa.Integer(), nullable=False),
+    sa.Column('started_at', casework.db_types.UTCDateTime(), nullable=False),
+    sa.Column('due_at', casework.db_types.UTCDateTime(), nullable=False),
+    sa.Column('stopped_at', casework.db_types.UTCDateTime(), nullable=True),
+    sa.Column('overdue', sa.Boolean(), nullable=False),
+    sa.Column('overdue_at', casework.db_types.UTCDateTime(), nullable=True),
+    sa.Column('calendar_note', sa.String(length=200), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['responsible_agency_id'], ['agencies.id'], name=op.f('fk_clocks_responsible_agency_id_agencies')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clocks'))
+    )
+    with op.batch_alter_table('clocks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_clocks_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_clocks_overdue'), ['overdue'], unique=False)
+        batch_op.create_index(batch_op.f('ix_clocks_responsible_agency_id'), ['responsible_agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_clocks_stopped_at'), ['stopped_at'], unique=False)
+        batch_op.create_index('ix_clocks_subject', ['subject_type', 'subject_id'], unique=False)
+
+    op.create_table('notice_counters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('series', sa.String(length=16), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last_serial', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_notice_counters_agency_id_agencies')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notice_counters')),
+    sa.UniqueConstraint('agency_id', 'series', 'year', name=op.f('uq_notice_counters_agency_id'))
+    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -127,6 +162,38 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_agency_id'), ['agency_id'], unique=False)
 
+    op.create_table('clock_extensions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('clock_id', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=False),
+    sa.Column('requested_at', casework.db_types.UTCDateTime(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', casework.db_types.UTCDateTime(), nullable=True),
+    sa.Column('decision_note', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['clock_id'], ['clocks.id'], name=op.f('fk_clock_extensions_clock_id_clocks')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_clock_extensions_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_clock_extensions_requested_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clock_extensions'))
+    )
+    with op.batch_alter_table('clock_extensions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_clock_extensions_clock_id'), ['clock_id'], unique=False)
+
+    op.create_table('clock_rule_overrides',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('rule', sa.String(length=40), nullable=False),
+    sa.Column('unit', sa.String(length=16), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', casework.db_types.UTCDateTime(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_clock_rule_overrides_updated_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clock_rule_overrides')),
+    sa.UniqueConstraint('rule', name=op.f('uq_clock_rule_overrides_rule'))
+    )
     op.create_table('referrals',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=32), nullable=False),
@@ -154,9 +221,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_referrals_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_origin_agency_id'), ['origin_agency_id'], unique=False)
+        batch_op.create_index('ix_referrals_origin_created', ['origin_agency_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_referrals_origin_state', ['origin_agency_id', 'state', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_overdue'), ['overdue'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_region_code'), ['region_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_state'), ['state'], unique=False)
+        batch_op.create_index('ix_referrals_state_due', ['state', 'due_at'], unique=False)
+
+    op.create_table('reminders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('clock_id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', casework.db_types.UTCDateTime(), nullable=False),
+    sa.Column('read_at', casework.db_types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_reminders_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['clock_id'], ['clocks.id'], name=op.f('fk_reminders_clock_id_clocks')),
+    sa.ForeignKeyConstraint(['recipient_id'], ['users.id'], name=op.f('fk_reminders_recipient_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminders'))
+    )
+    with op.batch_alter_table('reminders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reminders_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reminders_clock_id'), ['clock_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reminders_recipient_id'), ['recipient_id'], unique=False)
 
     op.create_table('user_roles',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -217,7 +304,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments'))
     )
     with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.create_index('ix_assignments_agency_due', ['agency_id', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index('ix_assignments_agency_state', ['agency_id', 'state', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_overdue'), ['overdue'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_referral_id'), ['referral_id'], unique=False)
@@ -295,6 +384,66 @@ def upgrade() -> None:
     with op.batch_alter_table('dispositions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dispositions_assignment_id'), ['assignment_id'], unique=False)
 
+    op.create_table('notices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('series', sa.String(length=16), nullable=False),
+    sa.Column('issuer_agency_id', sa.Integer(), nullable=False),
+    sa.Column('recipient_agency_id', sa.Integer(), nullable=True),
+    sa.Column('copy_agency_ids', sa.JSON(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('serial', sa.Integer(), nullable=False),
+    sa.Column('document_number', sa.String(length=64), nullable=False),
+    sa.Column('referral_id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('issued_at', casework.db_types.UTCDateTime(), nullable=False),
+    sa.Column('issued_by_id', sa.Integer(), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('verification_code', sa.String(length=16), nullable=False),
+    sa.Column('page_count', sa.Integer(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('pdf', sa.LargeBinary(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('supersedes_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['assignment_id'], ['assignments.id'], name=op.f('fk_notices_assignment_id_assignments')),
+    sa.ForeignKeyConstraint(['issued_by_id'], ['users.id'], name=op.f('fk_notices_issued_by_id_users')),
+    sa.ForeignKeyConstraint(['issuer_agency_id'], ['agencies.id'], name=op.f('fk_notices_issuer_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['recipient_agency_id'], ['agencies.id'], name=op.f('fk_notices_recipient_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_notices_referral_id_referrals')),
+    sa.ForeignKeyConstraint(['supersedes_id'], ['notices.id'], name=op.f('fk_notices_supersedes_id_notices')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notices')),
+    sa.UniqueConstraint('document_number', name=op.f('uq_notices_document_number')),
+    sa.UniqueConstraint('issuer_agency_id', 'series', 'year', 'serial', name=op.f('uq_notices_issuer_agency_id')),
+    sa.UniqueConstraint('sha256', name=op.f('uq_notices_sha256')),
+    sa.UniqueConstraint('supersedes_id', name=op.f('uq_notices_supersedes_id')),
+    sa.UniqueConstraint('verification_code', name=op.f('uq_notices_verification_code'))
+    )
+    with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notices_assignment_id'), ['assignment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notices_issuer_agency_id'), ['issuer_agency_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notices_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notices_referral_id'), ['referral_id'], unique=False)
+
+    op.create_table('reconsiderations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=False),
+    sa.Column('requested_at', casework.db_types.UTCDateTime(), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('answered_by_id', sa.Integer(), nullable=True),
+    sa.Column('answered_at', casework.db_types.UTCDateTime(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['answered_by_id'], ['users.id'], name=op.f('fk_reconsiderations_answered_by_id_users')),
+    sa.ForeignKeyConstraint(['assignment_id'], ['assignments.id'], name=op.f('fk_reconsiderations_assignment_id_assignments')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_reconsiderations_requested_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reconsiderations'))
+    )
+    with op.batch_alter_table('reconsiderations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reconsiderations_assignment_id'), ['assignment_id'], unique=False)
+
     op.create_table('target_status_checks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('target_id', sa.Integer(), nullable=False),
@@ -349,6 +498,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_target_status_checks_checked_at'))
 
     op.drop_table('target_status_checks')
+    with op.batch_alter_table('reconsiderations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reconsiderations_assignment_id'))
+
+    op.drop_table('reconsiderations')
+    with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notices_referral_id'))
+        batch_op.drop_index(batch_op.f('ix_notices_kind'))
+        batch_op.drop_index(batch_op.f('ix_notices_issuer_agency_id'))
+        batch_op.drop_index(batch_op.f('ix_notices_assignment_id'))
+
+    op.drop_table('notices')
     with op.batch_alter_table('dispositions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dispositions_assignment_id'))
 
@@ -373,7 +533,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_assignments_referral_id'))
         batch_op.drop_index(batch_op.f('ix_assignments_overdue'))
         batch_op.drop_index(batch_op.f('ix_assignments_due_at'))
+        batch_op.drop_index('ix_assignments_agency_state')
         batch_op.drop_index(batch_op.f('ix_assignments_agency_id'))
+        batch_op.drop_index('ix_assignments_agency_due')
 
     op.drop_table('assignments')
     with op.batch_alter_table('assessments', schema=None) as batch_op:
@@ -384,19 +546,42 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_roles_user_id'))
 
     op.drop_table('user_roles')
+    with op.batch_alter_table('reminders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reminders_recipient_id'))
+        batch_op.drop_index(batch_op.f('ix_reminders_clock_id'))
+        batch_op.drop_index(batch_op.f('ix_reminders_agency_id'))
+
+    op.drop_table('reminders')
     with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.drop_index('ix_referrals_state_due')
         batch_op.drop_index(batch_op.f('ix_referrals_state'))
         batch_op.drop_index(batch_op.f('ix_referrals_region_code'))
         batch_op.drop_index(batch_op.f('ix_referrals_overdue'))
+        batch_op.drop_index('ix_referrals_origin_state')
+        batch_op.drop_index('ix_referrals_origin_created')
         batch_op.drop_index(batch_op.f('ix_referrals_origin_agency_id'))
         batch_op.drop_index(batch_op.f('ix_referrals_due_at'))
         batch_op.drop_index(batch_op.f('ix_referrals_created_at'))
 
     op.drop_table('referrals')
+    op.drop_table('clock_rule_overrides')
+    with op.batch_alter_table('clock_extensions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_clock_extensions_clock_id'))
+
+    op.drop_table('clock_extensions')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_agency_id'))
 
     op.drop_table('users')
+    op.drop_table('notice_counters')
+    with op.batch_alter_table('clocks', schema=None) as batch_op:
+        batch_op.drop_index('ix_clocks_subject')
+        batch_op.drop_index(batch_op.f('ix_clocks_stopped_at'))
+        batch_op.drop_index(batch_op.f('ix_clocks_responsible_agency_id'))
+        batch_op.drop_index(batch_op.f('ix_clocks_overdue'))
+        batch_op.drop_index(batch_op.f('ix_clocks_due_at'))
+
+    op.drop_table('clocks')
     with op.batch_alter_table('targets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_targets_registrable_domain'))
         batch_op.drop_index(batch_op.f('ix_targets_package_name'))

@@ -1,0 +1,265 @@
+"""What each notice says: parties, title, paragraphs and tables, built from the subject and form data."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import select
+
+from casework.agencies.models import Agency
+from casework.extensions import db
+from casework.notices.kinds import WORKFLOWS_DIR
+
+POLICY = "《教育部等五部门关于加强普通高等学校在线开放课程教学管理的若干意见》（教高〔2022〕1号）"
+TARGET_KIND_ZH = {"website": "网站", "app": "应用程序", "account": "账号", "shop": "网店", "group": "群组",
+                  "other": "其他"}
+
+
+@dataclass
+class Content:
+    title: str
+    recipient: Agency | None
+    paragraphs: list[str]
+    copies: list[Agency] = field(default_factory=list)
+    targets: list[dict] = field(default_factory=list)
+    actions: list[dict] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+    sections: list[tuple[str, list[str]]] = field(default_factory=list)
+    closing: str = ""
+    facts: dict = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _labels() -> dict:
+    labels: dict[str, dict[str, str]] = {}
+    for name in ("choices.toml", "dispositions.toml"):
+        path = WORKFLOWS_DIR / name
+        if path.exists():
+            for group, entries in tomllib.loads(path.read_text(encoding="utf-8")).items():
+                labels.setdefault(group, {}).update(
+                    {code: spec.get("zh", code) for code, spec in entries.items() if isinstance(spec, dict)})
+    return labels
+
+
+def label(group: str, code: str | None) -> str:
+    if not code:
+        return ""
+    return _labels().get(group, {}).get(code, code)
+
+
+def action_label(code: str) -> str:
+    for kind in ("cyberspace", "telecom", "police", "market"):
+        if code in _labels().get(kind, {}):
+            return _labels()[kind][code]
+    return code
+
+
+def chinese_date(moment: datetime | None) -> str:
+    from casework.notices.render import local_date
+
+    if moment is None:
+        return ""
+    day = local_date(moment)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _targets(referral) -> list[dict]:
+    rows = []
+    for target in referral.targets:
+        rows.append({
+            "name": target.name, "kind": TARGET_KIND_ZH.get(target.kind, target.kind),
+            "locator": target.url or target.package_name or target.account_id or target.key,
+            "operator": target.operator_name or target.developer or "",
+            "icp_number": target.icp_number or "",
+        })
+    return rows
+
+
+def _letter_number(assignment) -> str:
+    from casework.notices.models import Notice
+
+    number = db.session.scalar(
+        select(Notice.document_number).where(Notice.assignment_id == assignment.id,
+                                              Notice.kind == "referral_letter")
+        .order_by(Notice.id.desc()).limit(1))
+    return f"（{number}）" if number else ""
+
+
+def _refusal_word(assignment) -> str:
+    return "立案" if assignment.agency.kind == "police" else "受理"
+
+
+def _routing_reason(assignment, data: dict) -> str:
+    reasons = data.get("reasons") or {}
+    given = reasons.get(str(assignment.agency_id)) or reasons.get(assignment.agency_id)
+    return (given or data.get("reason") or assignment.routing_reason or "").strip()
+
+
+def referral_letter(referral, assignment, issuer, recipient, data) -> Content:
+    assessment = referral.assessment
+    behaviours = "、".join(label("behaviours", b) for b in (assessment.behaviours if assessment else []))
+    conclusion = label("conclusions", assessment.conclusion) if assessment else ""
+    first = (f"{referral.origin_agency.name}在工作中发现“{referral.title}”线索（线索编号{referral.number}），"
+             f"涉嫌提供有偿{behaviours or '刷课'}服务。")
+    if conclusion:
+        first += f"经研判，{conclusion}。"
+    first += f"根据{POLICY}有关规定，现将该线索移送你单位依法处置。"
+    paragraphs = [first]
+    reason = _routing_reason(assignment, data) if assignment is not None else ""
+    if reason:
+        paragraphs.append(f"移送理由：{reason}")
+    if assignment is not None and assignment.transferred_from is not None:
+        paragraphs.insert(0, f"该线索原由{assignment.transferred_from.agency.name}办理，经审查属你单位管辖，"
+                             f"依法移送。")
+    paragraphs.append("涉嫌违法对象如下：")
+    content = Content(
+        title=f"关于移送“{referral.title}”线索的函", recipient=recipient, paragraphs=paragraphs,
+        targets=_targets(referral),
+        closing="请你单位依法处置，并于收到本函之日起30日内将处置结果反馈我单位。",
+        attachments=["研判意见书"] if assessment else [],
+    )
+    content.facts = {"conclusion": assessment.conclusion if assessment else None,
+                     "behaviours": list(assessment.behaviours) if assessment else [], "reason": reason}
+    return content
+
+
+def assessment_opinion(referral, assignment, issuer, recipient, data) -> Content:
+    assessment = referral.assessment
+    get = lambda name, default="": (data.get(name) or getattr(assessment, name, None) or default)  # noqa: E731
+    behaviours = get("behaviours", [])
+    recommendations = data.get("agencies") or (assessment.recommendations if assessment else []) or []
+    rec_lines = []
+    for item in recommendations:
+        agency_id = item.get("agency_id") or item.get("id") if isinstance(item, dict) else item
+        agency = db.session.get(Agency, int(agency_id)) if agency_id else None
+        reason = item.get("reason", "") if isinstance(item, dict) else ""
+        if agency is not None:
+            rec_lines.append(f"{agency.name}{'：' + reason if reason else ''}")
+    sections = [
+        ("一、线索基本情况", [f"线索编号{referral.number}，{referral.summary or referral.title}"]),
+        ("二、研判结论", [f"{label('conclusions', get('conclusion'))}。发现的行为："
+                        f"{'、'.join(label('behaviours', b) for b in behaviours) or '无'}；"
+                        f"严重程度：{label('severities', get('severity'))}。"]),
+        ("三、法律依据", [get("legal_basis") or POLICY]),
+        ("四、研判意见", [get("opinion")]),
+    ]
+    if rec_lines:
+        sections.append(("五、移送建议", rec_lines))
+    content = Content(title=f"关于“{referral.title}”线索的研判意见", recipient=None,
+                      paragraphs=[], sections=sections, targets=_targets(referral))
+    content.facts = {"conclusion": get("conclusion"), "behaviours": list(behaviours),
+                     "severity": get("severity"), "legal_basis": get("legal_basis"), "opinion": get("opinion"),
+                     "recommendations": rec_lines}
+    return content
+
+
+def receipt(referral, assignment, issuer, recipient, data) -> Content:
+    when = chinese_date(assignment.received_at or assignment.routed_at)
+    return Content(
+        title=f"关于“{referral.title}”线索的受理回执", recipient=recipient,
+        paragraphs=[f"你单位移送的“{referral.title}”线索（线索编号{referral.number}）"
+                    f"{_letter_number(assignment)}及所附材料已于{when}收悉，我单位已签收。"
+                    f"我单位将在规定期限内依法作出是否{_refusal_word(assignment)}的决定并告知你单位。"],
+    )
+
+
+def return_notice(referral, assignment, issuer, recipient, data) -> Content:
+    reason = (data.get("reason") or "").strip()
+    content = Content(
+        title=f"关于“{referral.title}”线索退回补充材料的通知", recipient=recipient,
+        paragraphs=[f"你单位移送的“{referral.title}”线索（线索编号{referral.number}）"
+                    f"{_letter_number(assignment)}已收悉。经审查，现有材料尚不足以作出决定，现予退回。",
+                    f"请补充以下材料：{reason}"],
+        closing="请补充完整后重新移送。",
+    )
+    content.facts = {"reason": reason}
+    return content
+
+
+def refusal_notice(referral, assignment, issuer, recipient, data) -> Content:
+    word = _refusal_word(assignment)
+    reason = (data.get("reason") or assignment.decision_reason or "").strip()
+    content = Content(
+        title=f"不予{word}告知书", recipient=recipient,
+        paragraphs=[f"你单位移送的“{referral.title}”线索（线索编号{referral.number}）"
+                    f"{_letter_number(assignment)}，经审查，我单位决定不予{word}。",
+                    f"理由如下：{reason}"],
+        closing=f"如对本决定有异议，可在收到本告知书之日起3日内向我单位申请复议。",
+    )
+    content.facts = {"decision": f"not_{'filed' if word == '立案' else 'accepted'}", "reason": reason}
+    return content
+
+
+def _actions(assignment) -> list[dict]:
+    disposition = assignment.disposition
+    rows = []
+    for action in (disposition.actions if disposition else []):
+        rows.append({"target": action.target.name, "action": action_label(action.action),
+                     "action_code": action.action, "outcome": label("outcomes", action.outcome)
+                     if action.outcome != "pending" else "待执行", "outcome_code": action.outcome,
+                     "executed_on": chinese_date(action.executed_at)})
+    return rows
+
+
+def disposition_decision(referral, assignment, issuer, recipient, data) -> Content:
+    disposition = assignment.disposition
+    summary = (data.get("summary") or (disposition.summary if disposition else "") or "").strip()
+    basis = (data.get("legal_basis") or (disposition.legal_basis if disposition else "") or "").strip()
+    paragraphs = [f"关于{referral.origin_agency.name}移送的“{referral.title}”线索（线索编号{referral.number}），"
+                  f"经调查，决定如下：{summary}"]
+    if basis:
+        paragraphs.append(f"依据：{basis}")
+    paragraphs.append("对各涉嫌违法对象的处置措施如下：")
+    content = Content(title=f"关于“{referral.title}”线索的处置决定", recipient=None, paragraphs=paragraphs,
+                      actions=_actions(assignment), copies=[referral.origin_agency])
+    content.facts = {"summary": summary, "legal_basis": basis}
+    return content
+
+
+def feedback_letter(referral, assignment, issuer, recipient, data) -> Content:
+    summary = (data.get("summary") or "").strip()
+    content = Content(
+        title=f"关于“{referral.title}”线索处置结果的反馈函", recipient=recipient,
+        paragraphs=[f"你单位移送的“{referral.title}”线索（线索编号{referral.number}）"
+                    f"{_letter_number(assignment)}收悉。我单位依法进行了处置，现将结果反馈如下：{summary}",
+                    "各项处置措施执行情况如下："],
+        actions=_actions(assignment),
+        closing="特此函告。",
+    )
+    content.facts = {"summary": summary}
+    return content
+
+
+def reminder_letter(referral, assignment, issuer, recipient, data) -> Content:
+    subject = assignment or referral
+    due = chinese_date(getattr(subject, "due_at", None))
+    step = (data.get("step") or "").strip()
+    return Content(
+        title=f"关于督促办理“{referral.title}”线索的催办函", recipient=recipient,
+        paragraphs=[f"“{referral.title}”线索（线索编号{referral.number}）"
+                    f"{'的' + step if step else ''}办理期限{'已于' + due + '届满' if due else '已届满'}，"
+                    f"至今未见办理结果。"],
+        closing="请你单位抓紧办理，并于收到本函后3个工作日内反馈办理情况。",
+    )
+
+
+def reconsideration_request(referral, assignment, issuer, recipient, data) -> Content:
+    reason = (data.get("reason") or "").strip()
+    word = _refusal_word(assignment)
+    content = Content(
+        title=f"关于“{referral.title}”线索不予{word}决定的复议申请", recipient=recipient,
+        paragraphs=[f"我单位移送的“{referral.title}”线索（线索编号{referral.number}），"
+                    f"你单位决定不予{word}。我单位认为该决定理由不足，现依法申请复议。",
+                    f"复议理由：{reason}"],
+        closing="请依法在规定期限内作出复议决定，并书面告知我单位。",
+    )
+    content.facts = {"reason": reason}
+    return content
+
+
+BUILDERS = {fn.__name__: fn for fn in (
+    referral_letter, assessment_opinion, receipt, return_notice, refusal_notice,
+    disposition_decision, feedback_letter, reminder_letter, reconsideration_request,
+)}

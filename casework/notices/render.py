@@ -1,0 +1,101 @@
+"""HTML templates to PDF/A-3b with WeasyPrint, one document at a time, fonts configured once."""
+from __future__ import annotations
+
+import base64
+import io
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+
+from casework.notices import fonts
+
+PDF_VARIANT = "pdf/a-3b"
+_render_lock = threading.Lock()
+_font_config = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    pdf: bytes
+    pages: int
+
+
+def local_date(moment: datetime) -> date:
+    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "Asia/Shanghai"))
+    return moment.astimezone(zone).date()
+
+
+def font_cache_dir() -> Path:
+    return Path(current_app.config.get("NOTICE_FONT_DIR") or Path(current_app.instance_path) / "fonts")
+
+
+def font_faces() -> list[dict]:
+    return [{"family": fonts.COMMON_FAMILY, "weight": weight, "url": path.as_uri()}
+            for weight, path in sorted(fonts.common_font_files(font_cache_dir()).items())]
+
+
+def qr_data_uri(url: str) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=0)
+    svg = image.to_string()
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def _font_configuration():
+    global _font_config
+    if _font_config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _font_config = FontConfiguration()
+    return _font_config
+
+
+def _fetcher(allowed_dir: Path):
+    """Only data: URIs and our own font files may be loaded while rendering."""
+    from weasyprint.urls import URLFetcher
+
+    allowed = allowed_dir.resolve().as_uri() + "/"
+
+    class NoticeFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:") or url.startswith(allowed):
+                return super().fetch(url, headers)
+            raise ValueError(f"notices may not load {url[:60]}")
+
+    return NoticeFetcher(allowed_protocols=("data", "file"))
+
+
+def style_context() -> dict:
+    return {"font_faces": font_faces(), "title_fonts": fonts.title_chain(), "body_fonts": fonts.body_chain()}
+
+
+def html_to_pdf(html: str, *, attachment_json: bytes | None = None, attachment_name: str = "notice.json",
+                pdf_variant: str | None = PDF_VARIANT, metadata_date: datetime | None = None) -> Rendered:
+    """Render one HTML document; with ``attachment_json``, embed it as an associated file."""
+    from weasyprint import HTML, Attachment
+
+    attachments = []
+    if attachment_json is not None:
+        attachments.append(Attachment(file_obj=io.BytesIO(attachment_json), name=attachment_name,
+                                      description="structured data of this notice", relationship="Data",
+                                      created=metadata_date, modified=metadata_date))
+    with _render_lock:
+        font_config = _font_configuration()
+        document = HTML(string=html, base_url=font_cache_dir().as_uri() + "/",
+                        url_fetcher=_fetcher(font_cache_dir())).render(font_config=font_config)
+        options = {"attachments": attachments} if attachments else {}
+        if pdf_variant:
+            options["pdf_variant"] = pdf_variant
+        pdf = document.write_pdf(**options)
+    return Rendered(pdf, len(document.pages))
+
+
+def render_notice(template: str, context: dict, attachment_json: bytes, issued_at: datetime) -> Rendered:
+    html = render_template(template, **style_context(), **context)
+    return html_to_pdf(html, attachment_json=attachment_json, metadata_date=issued_at)
