@@ -1,8 +1,11 @@
-"""Developer tool: merge a {English: Chinese} JSON table into the zh catalogue.
+"""Developer tool: merge {English: Chinese} JSON tables into the zh catalogue.
 
     pybabel extract -F babel.cfg -k _l -k lazy_gettext -o casework/translations/messages.pot .
     pybabel update -i casework/translations/messages.pot -d casework/translations
-    python tools/i18n_fill.py tools/zh.json
+    python tools/i18n_fill.py            # tools/zh.json plus every tools/zh-<area>.json
+
+Later files do not override tools/zh.json (the UI catalogue is the reference); a msgid
+translated differently in two files is reported. Exits 1 when a msgid stays untranslated.
 """
 import json
 import sys
@@ -10,11 +13,30 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
-PO = Path(__file__).resolve().parent.parent / "casework/translations/zh/LC_MESSAGES/messages.po"
+ROOT = Path(__file__).resolve().parent.parent
+PO = ROOT / "casework/translations/zh/LC_MESSAGES/messages.po"
 
 
-def main(table_path: str) -> int:
-    table = json.loads(Path(table_path).read_text(encoding="utf-8"))
+def table_paths(args: list[str]) -> list[Path]:
+    if args:
+        return [Path(a) for a in args]
+    return [ROOT / "tools/zh.json", *sorted((ROOT / "tools").glob("zh-*.json"))]
+
+
+def merged_table(paths: list[Path]) -> tuple[dict[str, str], list[str]]:
+    table: dict[str, str] = {}
+    clashes = []
+    for path in paths:
+        for key, value in json.loads(path.read_text(encoding="utf-8")).items():
+            if key in table and table[key] != value:
+                clashes.append(f"{path.name}: {key!r} is {value!r}, kept {table[key]!r}")
+                continue
+            table[key] = value
+    return table, clashes
+
+
+def main(args: list[str]) -> int:
+    table, clashes = merged_table(table_paths(args))
     with PO.open("rb") as fh:
         catalogue = read_po(fh, locale="zh")
     missing = []
@@ -28,11 +50,13 @@ def main(table_path: str) -> int:
         elif not message.string:
             missing.append(key)
     with PO.open("wb") as fh:
-        write_po(fh, catalogue, width=100)
+        write_po(fh, catalogue, width=100, omit_header=False)
+    for line in clashes:
+        print(f"clash: {line}")
     for key in missing:
         print(f"untranslated: {key}")
     return 1 if missing else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,107 @@
+"""Display names of states, triggers, choices and disposal actions.
+
+States, triggers and choice values are named in ``workflows/*.toml`` in both languages;
+those names are shown as they are. Audit events outside the workflow get catalogue strings.
+"""
+from __future__ import annotations
+
+import functools
+import tomllib
+from pathlib import Path
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+WORKFLOWS_DIR = Path(__file__).resolve().parent.parent.parent / "workflows"
+
+EVENT_LABELS = {
+    "referral.create": _l("Referral opened"),
+    "referral.update": _l("Referral edited"),
+    "referral.add_target": _l("Target added"),
+    "referral.remove_target": _l("Target removed"),
+    "evidence.upload": _l("Evidence attached"),
+    "evidence.download": _l("Evidence downloaded"),
+    "notice.issue": _l("Notice issued"),
+    "target.create": _l("Target registered"),
+}
+AGENCY_KIND_LABELS = {
+    "education": _l("Education"),
+    "cyberspace": _l("Cyberspace"),
+    "telecom": _l("Telecom"),
+    "police": _l("Police"),
+    "market": _l("Market regulation"),
+}
+
+
+@functools.cache
+def _workflow_files() -> dict[str, dict]:
+    if not WORKFLOWS_DIR.is_dir():
+        return {}
+    return {path.stem: tomllib.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(WORKFLOWS_DIR.glob("*.toml"))}
+
+
+def _pick(names: dict | str | None) -> str | None:
+    if names is None or isinstance(names, str):
+        return names
+    lang = "zh" if str(get_locale() or "zh").startswith("zh") else "en"
+    return names.get(lang) or names.get("en") or names.get("zh")
+
+
+def _states_of(name: str) -> dict:
+    return _workflow_files().get(name, {}).get("states", {})
+
+
+def state_label(state: str | None, kind: str | None = None) -> str:
+    """``kind``: the agency kind of an assignment (a per-kind workflow may rename a state)."""
+    if not state:
+        return ""
+    for name in ([f"assignment.{kind}"] if kind else []) + ["referral", "assignment"]:
+        if state in _states_of(name):
+            return _pick(_states_of(name)[state]) or state
+    for name in _workflow_files():
+        if state in _states_of(name):
+            return _pick(_states_of(name)[state]) or state
+    return state.replace("_", " ")
+
+
+def all_states() -> list[tuple[str, str]]:
+    """(state, label) of the referral and assignment lifecycles, for filters."""
+    seen: dict[str, str] = {}
+    for name in ("referral", "assignment"):
+        for state in _states_of(name):
+            seen.setdefault(state, state_label(state))
+    return list(seen.items())
+
+
+def final_states(name: str) -> frozenset[str]:
+    return frozenset(s for s, spec in _states_of(name).items() if isinstance(spec, dict) and spec.get("final"))
+
+
+def trigger_label(trigger: str | None) -> str:
+    if not trigger:
+        return ""
+    for spec in _workflow_files().values():
+        for transition in spec.get("transitions", []):
+            if transition.get("trigger") == trigger and transition.get("label"):
+                return _pick(transition["label"])
+    return trigger.replace("_", " ")
+
+
+def choice_label(value: str | None) -> str:
+    """A value of a named choice list or a disposal action (choices.toml, dispositions.toml)."""
+    if not value:
+        return ""
+    for name in ("choices", "dispositions"):
+        for group in _workflow_files().get(name, {}).values():
+            if isinstance(group, dict) and isinstance(group.get(value), dict):
+                return _pick(group[value])
+    return value.replace("_", " ")
+
+
+def event_label(event: str, trigger: str | None = None) -> str:
+    if event in EVENT_LABELS:
+        return str(EVENT_LABELS[event])
+    if trigger:
+        return trigger_label(trigger)
+    return event

@@ -1,0 +1,126 @@
+"""Everything the referral page shows, loaded with a fixed number of queries."""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from casework.accounts.models import User
+from casework.assignments.models import Assignment, Disposition
+from casework.audit.models import AuditEvent
+from casework.extensions import db
+from casework.referrals.models import Referral
+from casework.referrals.queries import is_agency_desk
+
+
+def module_available(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@dataclass
+class ActionSet:
+    """The triggers one user may fire now on one object."""
+
+    obj: object
+    kind: str
+    triggers: list = field(default_factory=list)
+
+
+@dataclass
+class ReferralPage:
+    referral: Referral
+    assignments: list[Assignment]
+    timeline: list[AuditEvent]
+    notices: list
+    evidence: list
+    actions: list[ActionSet]
+    diagram: str | None
+    own_assignment: Assignment | None
+
+
+def load_assignments(referral: Referral) -> list[Assignment]:
+    return list(db.session.scalars(
+        select(Assignment).where(Assignment.referral_id == referral.id)
+        .options(selectinload(Assignment.dispositions).selectinload(Disposition.actions),
+                 selectinload(Assignment.notes))
+        .order_by(Assignment.id)
+    ))
+
+
+def timeline_for(referral: Referral, assignments: list[Assignment], related: dict[str, list[int]]) -> list[AuditEvent]:
+    """Audit events of the referral, its assignments and the records hanging off them (one query)."""
+    ids = {"referral": [referral.id], "assignment": [a.id for a in assignments],
+           "assessment": [a.id for a in referral.assessments], **related}
+    refs = [and_(AuditEvent.object_type == kind, AuditEvent.object_id.in_(values))
+            for kind, values in ids.items() if values]
+    return list(db.session.scalars(select(AuditEvent).where(or_(*refs)).order_by(AuditEvent.seq)))
+
+
+def notices_for(referral: Referral, user: User) -> list:
+    if not module_available("casework.notices.models"):
+        return []
+    from casework.notices.models import Notice
+
+    query = select(Notice).where(Notice.referral_id == referral.id).order_by(Notice.issued_at, Notice.id)
+    if is_agency_desk(user):
+        query = query.where(or_(Notice.issuer_agency_id == user.agency_id,
+                                Notice.recipient_agency_id == user.agency_id))
+    return list(db.session.scalars(query))
+
+
+def evidence_for(referral: Referral) -> list:
+    if not module_available("casework.evidence.models"):
+        return []
+    from casework.evidence import models
+
+    model = getattr(models, "Evidence", None)
+    if model is None or not hasattr(model, "referral_id"):
+        return []
+    return list(db.session.scalars(select(model).where(model.referral_id == referral.id).order_by(model.id)))
+
+
+def actions_for(referral: Referral, assignments: list[Assignment], user: User) -> list[ActionSet]:
+    if not module_available("casework.workflow.engine"):
+        return []
+    from casework.workflow.engine import available_triggers
+
+    sets = [ActionSet(referral, "referral", list(available_triggers(referral, user)))]
+    for assignment in assignments:
+        sets.append(ActionSet(assignment, "assignment", list(available_triggers(assignment, user))))
+    return [s for s in sets if s.triggers]
+
+
+def diagram_for(referral: Referral) -> str | None:
+    if not module_available("casework.workflow.diagrams"):
+        return None
+    from casework.workflow import diagrams
+
+    for name in ("render_svg", "lifecycle_svg", "svg_for", "render"):
+        render = getattr(diagrams, name, None)
+        if render is not None:
+            return render(referral)
+    return None
+
+
+def referral_page(referral: Referral, user: User) -> ReferralPage:
+    assignments = load_assignments(referral)
+    own = next((a for a in assignments if a.agency_id == user.agency_id), None)
+    notices = notices_for(referral, user)
+    evidence = evidence_for(referral)
+    related = {"notice": [n.id for n in notices], "evidence": [e.id for e in evidence],
+               "disposition": [d.id for a in assignments for d in a.dispositions]}
+    return ReferralPage(
+        referral=referral,
+        assignments=assignments,
+        timeline=timeline_for(referral, assignments, related),
+        notices=notices,
+        evidence=evidence,
+        actions=actions_for(referral, assignments, user),
+        diagram=diagram_for(referral),
+        own_assignment=own,
+    )

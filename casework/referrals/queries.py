@@ -1,0 +1,299 @@
+"""Inbox tabs, search and lists: every query starts from the user's scope.
+
+Each page costs a fixed number of SQL statements: one for the tab counts, one for the
+total of the current list and one for the rows (their agencies are joined eagerly).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+
+from casework.accounts.models import User
+from casework.agencies.models import Agency
+from casework.assignments.models import Assignment
+from casework.db_types import utcnow
+from casework.extensions import db
+from casework.referrals.models import Referral
+from casework.referrals.scoping import scoped_referrals
+from casework.targets.models import ReferralTarget, Target
+from casework.web.i18n import CST
+
+PAGE_SIZE = 50
+DUE_SOON = timedelta(days=3)
+EXPORT_LIMIT = 10_000
+
+REFERRAL_TERMINAL = frozenset({"closed", "not_referred", "withdrawn"})
+ASSIGNMENT_TERMINAL = frozenset({"closed", "transferred", "refusal_upheld", "refusal_accepted"})
+
+# Which states put an item on which tab, per desk (states of workflows/*.toml).
+EDUCATION_TABS = {
+    "receive": frozenset({"submitted"}),
+    "action": frozenset({"draft", "under_assessment", "approved"}),
+    "approval": frozenset({"assessed"}),
+}
+# Assignment states in which the referring department has to act (supplement, reconsider, close).
+ORIGIN_ACTION_STATES = frozenset({"returned", "declined", "feedback_sent"})
+AGENCY_TABS = {
+    "receive": frozenset({"sent"}),
+    "action": frozenset({"received", "accepted", "investigating", "disposition_approved", "executed"}),
+    "approval": frozenset({"disposition_proposed", "reconsideration_requested"}),
+}
+TAB_LABELS = {
+    "receive": _l("New to receive"),
+    "action": _l("Awaiting our action"),
+    "approval": _l("Awaiting approval"),
+    "due_soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+    "all": _l("All"),
+}
+TAB_ORDER = ("receive", "action", "approval", "due_soon", "overdue", "all")
+
+
+@dataclass
+class Tab:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass
+class InboxRow:
+    referral: Referral
+    assignment: Assignment | None = None
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self.assignment.due_at if self.assignment else self.referral.due_at
+
+    @property
+    def state(self) -> str:
+        return self.assignment.state if self.assignment else self.referral.state
+
+    @property
+    def is_overdue(self) -> bool:
+        item = self.assignment or self.referral
+        terminal = ASSIGNMENT_TERMINAL if self.assignment else REFERRAL_TERMINAL
+        if item.state in terminal:
+            return False
+        return bool(item.overdue or (item.due_at is not None and item.due_at < utcnow()))
+
+
+@dataclass
+class Page:
+    rows: list[InboxRow]
+    total: int
+    page: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+def is_agency_desk(user: User) -> bool:
+    return user.agency.kind != "education"
+
+
+def _desk(user: User):
+    """The item each inbox row is about (the agency's assignment or the referral), and its tabs."""
+    if is_agency_desk(user):
+        return Assignment, AGENCY_TABS, ASSIGNMENT_TERMINAL
+    return Referral, EDUCATION_TABS, REFERRAL_TERMINAL
+
+
+def _desk_select(user: User, *columns):
+    """``scoped_referrals`` narrowed to this desk; for agencies joined to the agency's assignment."""
+    query = scoped_referrals(user)
+    if columns:
+        query = query.with_only_columns(*columns)
+    if is_agency_desk(user):
+        query = query.join(Assignment, and_(Assignment.referral_id == Referral.id,
+                                            Assignment.agency_id == user.agency_id))
+    return query
+
+
+def _open_due(item, terminal, now: datetime):
+    due_soon = and_(item.due_at.is_not(None), item.due_at >= now, item.due_at < now + DUE_SOON,
+                    item.overdue.is_(False))
+    overdue = or_(item.overdue.is_(True), and_(item.due_at.is_not(None), item.due_at < now))
+    open_ = item.state.not_in(terminal)
+    return and_(open_, due_soon), and_(open_, overdue)
+
+
+def _origin_action():
+    """The referral has an assignment waiting for the referring department."""
+    return exists().where(Assignment.referral_id == Referral.id, Assignment.state.in_(ORIGIN_ACTION_STATES))
+
+
+def tab_condition(user: User, tab: str, now: datetime):
+    item, tabs, terminal = _desk(user)
+    due_soon, overdue = _open_due(item, terminal, now)
+    if tab == "action" and not is_agency_desk(user):
+        return or_(item.state.in_(tabs[tab]), and_(item.state.not_in(terminal), _origin_action()))
+    if tab in tabs:
+        return item.state.in_(tabs[tab])
+    return {"due_soon": due_soon, "overdue": overdue}.get(tab, literal(True))
+
+
+def inbox_tabs(user: User, now: datetime | None = None) -> list[Tab]:
+    """The tabs with their counts, in one grouped query."""
+    now = now or utcnow()
+    item, tabs, terminal = _desk(user)
+    due_soon, overdue = _open_due(item, terminal, now)
+    waiting = literal(0)
+    if not is_agency_desk(user):
+        waiting = func.sum(case((and_(item.state.not_in(terminal | tabs["action"]), _origin_action()), 1),
+                                else_=0))
+    query = _desk_select(
+        user, item.state, func.count(),
+        func.sum(case((due_soon, 1), else_=0)), func.sum(case((overdue, 1), else_=0)), waiting,
+    ).group_by(item.state)
+    counts = dict.fromkeys(TAB_ORDER, 0)
+    for state, total, soon, late, origin_waiting in db.session.execute(query):
+        counts["all"] += total
+        counts["due_soon"] += soon or 0
+        counts["overdue"] += late or 0
+        counts["action"] += origin_waiting or 0
+        for key, states in tabs.items():
+            if state in states:
+                counts[key] += total
+    return [Tab(key, str(TAB_LABELS[key]), counts[key]) for key in TAB_ORDER]
+
+
+def _rows(user: User, query) -> list[InboxRow]:
+    if is_agency_desk(user):
+        return [InboxRow(r, a) for r, a in db.session.execute(query)]
+    return [InboxRow(r) for r in db.session.scalars(query)]
+
+
+def inbox_page(user: User, tab: str, page: int = 1, now: datetime | None = None,
+               total: int | None = None) -> Page:
+    """One page of the tab's items; due items first (earliest due date first)."""
+    now = now or utcnow()
+    item, _tabs, _terminal = _desk(user)
+    condition = tab_condition(user, tab, now)
+    if total is None:
+        total = db.session.scalar(_desk_select(user, func.count()).where(condition))
+    query = _desk_select(user).where(condition)
+    if is_agency_desk(user):
+        query = query.add_columns(Assignment)
+    if tab == "all":
+        order = (Referral.created_at.desc(), Referral.id.desc())
+    else:
+        order = (item.due_at.asc().nulls_last(), item.id.desc())
+    query = query.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    return Page(_rows(user, query), total, page)
+
+
+@dataclass
+class SearchFilters:
+    number: str = ""
+    target: str = ""
+    state: str = ""
+    agency: str = ""
+    region: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    overdue: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args) -> SearchFilters:
+        filters = cls(
+            number=(args.get("number") or "").strip()[:32],
+            target=(args.get("target") or "").strip()[:200],
+            state=(args.get("state") or "").strip()[:32],
+            agency=(args.get("agency") or "").strip()[:40],
+            region=(args.get("region") or "").strip()[:6],
+            overdue=args.get("overdue") in ("1", "on", "true"),
+        )
+        for name in ("date_from", "date_to"):
+            raw = (args.get(name) or "").strip()
+            if not raw:
+                continue
+            try:
+                setattr(filters, name, date.fromisoformat(raw))
+            except ValueError:
+                filters.errors[name] = str(_l("Enter a date as YYYY-MM-DD."))
+        if filters.region and not filters.region.isdigit():
+            filters.errors["region"] = str(_l("A region is given by its digits, e.g. 44 or 440100."))
+        return filters
+
+    def as_args(self) -> dict[str, str]:
+        args = {"number": self.number, "target": self.target, "state": self.state, "agency": self.agency,
+                "region": self.region, "date_from": self.date_from.isoformat() if self.date_from else "",
+                "date_to": self.date_to.isoformat() if self.date_to else "",
+                "overdue": "1" if self.overdue else ""}
+        return {k: v for k, v in args.items() if v}
+
+    @property
+    def empty(self) -> bool:
+        return not self.as_args()
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _cst_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=CST)
+
+
+def search_query(user: User, filters: SearchFilters, now: datetime | None = None):
+    """``scoped_referrals(user)`` with the filters applied (no ordering)."""
+    now = now or utcnow()
+    query = scoped_referrals(user)
+    if filters.number:
+        query = query.where(Referral.number.ilike(_like(filters.number), escape="\\"))
+    if filters.target:
+        pattern = _like(filters.target.lower())
+        matches = or_(*(func.lower(column).like(pattern, escape="\\") for column in (
+            Target.key, Target.name, Target.domain, Target.package_name, Target.account_id)))
+        query = query.where(exists().where(
+            ReferralTarget.referral_id == Referral.id, ReferralTarget.target_id == Target.id, matches))
+    if filters.state:
+        query = query.where(or_(Referral.state == filters.state, exists().where(
+            Assignment.referral_id == Referral.id, Assignment.state == filters.state)))
+    if filters.agency:
+        query = query.where(or_(
+            exists().where(Agency.id == Referral.origin_agency_id, Agency.code == filters.agency),
+            exists().where(Assignment.referral_id == Referral.id, Assignment.agency_id == Agency.id,
+                           Agency.code == filters.agency)))
+    if filters.region:
+        query = query.where(Referral.region_code.like(f"{filters.region}%"))
+    if filters.date_from:
+        query = query.where(Referral.created_at >= _cst_start(filters.date_from))
+    if filters.date_to:
+        query = query.where(Referral.created_at < _cst_start(filters.date_to + timedelta(days=1)))
+    if filters.overdue:
+        late = lambda item: or_(item.overdue.is_(True), and_(item.due_at.is_not(None), item.due_at < now))  # noqa: E731
+        query = query.where(or_(
+            and_(Referral.state.not_in(REFERRAL_TERMINAL), late(Referral)),
+            exists().where(Assignment.referral_id == Referral.id,
+                           Assignment.state.not_in(ASSIGNMENT_TERMINAL), late(Assignment))))
+    return query
+
+
+def search_page(user: User, filters: SearchFilters, page: int = 1) -> Page:
+    query = search_query(user, filters)
+    total = db.session.scalar(query.with_only_columns(func.count()).order_by(None))
+    rows = db.session.scalars(
+        query.order_by(Referral.created_at.desc(), Referral.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return Page([InboxRow(r) for r in rows], total, page)
+
+
+def export_rows(user: User, filters: SearchFilters) -> list[Referral]:
+    """The current list for export, capped at ``EXPORT_LIMIT`` rows, assignments loaded in one go."""
+    from sqlalchemy.orm import selectinload
+
+    return list(db.session.scalars(
+        search_query(user, filters).options(selectinload(Referral.assignments))
+        .order_by(Referral.created_at.desc(), Referral.id.desc()).limit(EXPORT_LIMIT)
+    ))
