@@ -1,39 +1,174 @@
-"""Target registry services."""
+"""Target registry services: one normalised entry per target, linked to all its referrals."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from casework.assignments.models import Disposition, DispositionAction
 from casework.audit.services import record_event
 from casework.errors import ValidationFailed
 from casework.extensions import db
-from casework.targets.models import TARGET_KINDS, Target
+from casework.referrals.models import Referral
+from casework.referrals.scoping import referral_scope
+from casework.targets import normalize
+from casework.targets.models import TARGET_KINDS, ReferralTarget, Target
+
+ACCOUNT_KINDS = ("account", "shop", "group")
+OPTIONAL_FIELDS = ("icp_number", "ip_addresses", "operator_name", "operator_uscc", "contact", "developer",
+                   "store")
+
+
+def _text(data: dict, name: str, limit: int) -> str | None:
+    value = " ".join(str(data.get(name) or "").split())
+    if len(value) > limit:
+        raise ValueError(f"at most {limit} characters")
+    return value or None
+
+
+def clean_target(data: dict) -> dict:
+    """Validate and normalise target input without touching the database.
+
+    Returns the Target fields including ``kind`` and ``key``; raises
+    ``ValidationFailed({field: message})`` naming every malformed field.
+    """
+    kind = (data.get("kind") or "").strip().lower()
+    if kind not in TARGET_KINDS:
+        raise ValidationFailed({"kind": f"kind must be one of {', '.join(TARGET_KINDS)}"})
+    errors: dict[str, str] = {}
+    fields: dict = {"kind": kind}
+
+    def attempt(field: str, call):
+        try:
+            return call()
+        except ValueError as exc:
+            errors[field] = str(exc)
+            return None
+
+    if kind == "website":
+        fields.update(attempt("url", lambda: normalize.normalize_url(data.get("url"))) or {})
+    elif kind == "app":
+        fields.update(attempt("package_name", lambda: normalize.normalize_app(
+            data.get("package_name"), data.get("store"))) or {})
+    elif kind in ACCOUNT_KINDS:
+        fields.update(attempt("account_id", lambda: normalize.normalize_account(
+            data.get("platform"), data.get("account_id"))) or {})
+    else:
+        fields.update(attempt("name", lambda: normalize.normalize_other(data.get("name"))) or {})
+    fields["icp_number"] = attempt("icp_number", lambda: normalize.normalize_icp(data.get("icp_number")))
+    fields["ip_addresses"] = attempt("ip_addresses", lambda: normalize.normalize_ips(data.get("ip_addresses")))
+    fields["operator_uscc"] = attempt("operator_uscc", lambda: normalize.normalize_uscc(data.get("operator_uscc")))
+    for name, limit in (("operator_name", 200), ("contact", 200), ("developer", 200)):
+        fields[name] = attempt(name, lambda n=name, lim=limit: _text(data, n, lim))
+    name = attempt("name", lambda: _text(data, "name", 200))
+    if errors:
+        raise ValidationFailed(errors)
+    fields["name"] = name or fields.get("name") or fields["key"][:200]
+    fields["ip_addresses"] = fields["ip_addresses"] or []
+    fields.setdefault("store", None)
+    return fields
+
+
+def target_identity(data: dict) -> tuple[str | None, str]:
+    """(kind, registry key) of the described target; (kind given, "") when it is malformed."""
+    try:
+        fields = clean_target(data)
+    except ValidationFailed:
+        return data.get("kind"), ""
+    return fields["kind"], fields["key"]
 
 
 def target_key(data: dict) -> str:
-    kind = data.get("kind")
-    if kind == "website":
-        return (data.get("url") or "").strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
-    if kind == "app":
-        return (data.get("package_name") or "").strip().lower()
-    if kind in ("account", "shop", "group"):
-        return f"{(data.get('platform') or '').strip().lower()}:{(data.get('account_id') or '').strip()}"
-    return (data.get("name") or "").strip()
+    """The registry key of the described target ("" when malformed)."""
+    return target_identity(data)[1]
+
+
+def find_target(kind: str, key: str) -> Target | None:
+    return db.session.scalar(select(Target).where(Target.kind == kind, Target.key == key))
 
 
 def register_target(data: dict, actor) -> Target:
-    """Find the registry entry for this target or create it."""
-    kind = data.get("kind")
-    if kind not in TARGET_KINDS:
-        raise ValidationFailed({"kind": f"kind must be one of {', '.join(TARGET_KINDS)}"})
-    key = target_key(data)
-    if not key or key == ":":
-        raise ValidationFailed({"key": "the target needs a URL, package name or account"})
-    target = db.session.scalar(select(Target).where(Target.kind == kind, Target.key == key))
+    """Find the registry entry for this target (by its normalised key) or create it.
+
+    Attributes missing on an existing entry are filled in; existing values are kept.
+    Raises ``ValidationFailed({field: message})`` for malformed input.
+    """
+    fields = clean_target(data)
+    target = find_target(fields["kind"], fields["key"])
     if target is None:
-        fields = {k: data.get(k) for k in ("url", "package_name", "store", "developer", "platform",
-                                            "account_id", "icp_number", "operator_name")}
-        target = Target(kind=kind, key=key, name=data.get("name") or key, **fields)
+        target = Target(**{k: v for k, v in fields.items() if k in Target.__table__.columns})
         db.session.add(target)
         db.session.flush()
-        record_event("target.create", actor, target, payload={"kind": kind, "key": key})
+        record_event("target.create", actor, target, payload={"kind": target.kind, "key": target.key})
+        return target
+    filled = {}
+    for name in OPTIONAL_FIELDS:
+        if fields.get(name) and not getattr(target, name):
+            setattr(target, name, fields[name])
+            filled[name] = fields[name]
+    if filled:
+        db.session.flush()
+        record_event("target.update", actor, target, payload={"filled": filled})
     return target
+
+
+def latest_disposal(target_id: int) -> dict | None:
+    """The most recent executed (else proposed) disposal action against the target."""
+    row = db.session.execute(
+        select(DispositionAction, Disposition.state)
+        .join(Disposition, DispositionAction.disposition_id == Disposition.id)
+        .where(DispositionAction.target_id == target_id)
+        .order_by(DispositionAction.executed_at.is_(None), DispositionAction.executed_at.desc(),
+                  DispositionAction.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    action, state = row
+    return {"action": action.action, "outcome": action.outcome, "executed_at": action.executed_at,
+            "disposition_state": state}
+
+
+def visible_referrals_of(target: Target, user) -> list[Referral]:
+    """The target's referrals that ``user`` may open, newest first."""
+    return list(db.session.scalars(
+        select(Referral)
+        .where(Referral.id.in_(select(ReferralTarget.referral_id).where(ReferralTarget.target_id == target.id)),
+               referral_scope(user))
+        .order_by(Referral.created_at.desc(), Referral.id.desc())
+    ))
+
+
+def known_target_summary(data: dict, user) -> dict:
+    """What the registry knows about the target described by ``data``, within ``user``'s scope.
+
+    Returns ``{"known", "target_id", "kind", "key", "referral_count", "visible_referrals"
+    (list of {"id", "number", "title", "state"}), "hidden_count", "latest_disposal",
+    "status", "back_online", "errors"}``. Referrals outside the scope appear only in
+    ``hidden_count``; ``target_id`` is given only when one of its referrals is visible.
+    """
+    summary = {"known": False, "target_id": None, "kind": None, "key": None, "referral_count": 0,
+               "visible_referrals": [], "hidden_count": 0, "latest_disposal": None,
+               "status": None, "back_online": False, "errors": {}}
+    try:
+        fields = clean_target(data)
+    except ValidationFailed as error:
+        summary["errors"] = error.errors
+        return summary
+    summary.update(kind=fields["kind"], key=fields["key"])
+    target = find_target(fields["kind"], fields["key"])
+    if target is None:
+        return summary
+    total = db.session.scalar(select(func.count()).select_from(ReferralTarget)
+                              .where(ReferralTarget.target_id == target.id)) or 0
+    visible = visible_referrals_of(target, user)
+    summary.update(
+        known=True,
+        target_id=target.id if visible else None,
+        referral_count=total,
+        visible_referrals=[{"id": r.id, "number": r.number, "title": r.title, "state": r.state}
+                           for r in visible],
+        hidden_count=total - len(visible),
+        latest_disposal=latest_disposal(target.id),
+        status=target.status,
+        back_online=target.back_online,
+    )
+    return summary

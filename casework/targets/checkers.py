@@ -1,0 +1,143 @@
+"""Pluggable takedown checkers: each answers online / offline / unknown for one target.
+
+A checker is a function ``(target_snapshot: dict, options: CheckOptions) -> dict`` taking plain
+data (no database access, so checks can run in threads) and returning a result for
+``casework.targets.status.record_status_check``. Register one per target kind with
+``@register_checker(kind)``. The HTTP(S) checker follows redirects only within the same site
+(same registrable domain, or the same IP host), records every redirect, and never waits
+longer than its timeouts.
+"""
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urljoin, urlsplit
+
+from casework.targets.normalize import normalize_host
+
+CHECKERS: dict[str, Callable[[dict, "CheckOptions"], dict]] = {}
+REDIRECT_CODES = {301, 302, 303, 307, 308}
+OFFLINE_CODES = {404, 410, 451}
+USER_AGENT = "Casework-takedown-check/1.0"
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    timeout: float = 5.0
+    deadline: float = 15.0
+    max_redirects: int = 5
+    allow_private: bool = False
+
+
+def register_checker(kind: str):
+    def decorate(func):
+        CHECKERS[kind] = func
+        return func
+    return decorate
+
+
+def checker_for(kind: str):
+    return CHECKERS.get(kind)
+
+
+def target_snapshot(target) -> dict:
+    return {"id": target.id, "kind": target.kind, "key": target.key, "url": target.url}
+
+
+def _site(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    try:
+        info = normalize_host(host)
+    except ValueError:
+        return host.lower()
+    return info["registrable_domain"] or info["domain"]
+
+
+def same_site(a: str, b: str) -> bool:
+    return _site(a) == _site(b)
+
+
+def _is_private(host: str, port: int) -> bool:
+    for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP):
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return True
+    return False
+
+
+def _result(status: str, detail: str, **extra) -> dict:
+    return {"status": status, "method": "http", "detail": detail, **extra}
+
+
+def _request(url: str, timeout: float, options: CheckOptions) -> int | tuple[int, str]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if not options.allow_private and _is_private(parts.hostname, port):
+        raise PermissionError("the address is private or reserved; not checked")
+    if parts.scheme == "https":
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection(parts.hostname, port, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+    try:
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "*/*", "Connection": "close"})
+        response = conn.getresponse()
+        response.read(65536)
+        location = response.getheader("Location")
+        return (response.status, location) if response.status in REDIRECT_CODES and location else response.status
+    finally:
+        conn.close()
+
+
+@register_checker("website")
+def http_check(target: dict, options: CheckOptions = CheckOptions()) -> dict:
+    """Reachability of a website over HTTP(S)."""
+    url = target.get("url")
+    if not url:
+        return _result("unknown", "no URL to check")
+    started = time.monotonic()
+    redirects: list[dict] = []
+    current = url
+    for _ in range(options.max_redirects + 1):
+        remaining = options.deadline - (time.monotonic() - started)
+        if remaining <= 0:
+            return _result("unknown", "overall deadline passed", redirects=redirects, final_url=current)
+        try:
+            answer = _request(current, min(options.timeout, remaining), options)
+        except PermissionError as exc:
+            return _result("unknown", str(exc), redirects=redirects, final_url=current)
+        except (socket.timeout, TimeoutError):
+            return _result("unknown", f"no answer within {options.timeout:g} s", redirects=redirects,
+                           final_url=current)
+        except socket.gaierror as exc:
+            return _result("offline", f"host name does not resolve: {exc}", redirects=redirects,
+                           final_url=current)
+        except ConnectionRefusedError:
+            return _result("offline", "connection refused", redirects=redirects, final_url=current)
+        except ssl.SSLError as exc:
+            return _result("unknown", f"TLS error: {exc}", redirects=redirects, final_url=current)
+        except (OSError, http.client.HTTPException) as exc:
+            return _result("offline", f"no HTTP service: {type(exc).__name__}: {exc}", redirects=redirects,
+                           final_url=current)
+        if isinstance(answer, tuple):
+            code, location = answer
+            following = urljoin(current, location)
+            on_site = urlsplit(following).scheme in ("http", "https") and same_site(current, following)
+            redirects.append({"status": code, "from": current, "to": following, "followed": on_site})
+            if not on_site:
+                return _result("unknown", f"redirects off-site to {following}; not followed",
+                               http_status=code, redirects=redirects, final_url=current)
+            current = following
+            continue
+        status = "offline" if answer in OFFLINE_CODES else "online" if answer < 500 else "unknown"
+        return _result(status, f"HTTP {answer}", http_status=answer, redirects=redirects, final_url=current)
+    return _result("unknown", f"more than {options.max_redirects} redirects", redirects=redirects,
+                   final_url=current)
