@@ -1,0 +1,110 @@
+"""Notice downloads (agency scope), dossier export, and the public verification pages."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from casework.audit.services import record_event
+from casework.errors import ValidationFailed
+from casework.extensions import db
+from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip
+from casework.notices.models import Notice
+from casework.notices.verify import find_by_bytes, find_by_code, max_upload_bytes, public_facts, read_upload
+from casework.referrals.scoping import get_referral_or_404, supervised_agency_ids
+from casework.unit_of_work import transactional
+
+bp = Blueprint("notices", __name__)
+
+
+def may_see_notice(notice: Notice, user) -> bool:
+    """Within a visible referral, an agency other than the education side sees only its own notices."""
+    if user.agency.kind == "education" and notice.referral.origin_agency_id in supervised_agency_ids(user):
+        return True
+    parties = {notice.issuer_agency_id, notice.recipient_agency_id, *(notice.copy_agency_ids or [])}
+    if notice.assignment is not None:
+        parties.add(notice.assignment.agency_id)
+    return user.agency_id in parties
+
+
+def load_notice_or_404(notice_id: int, user) -> Notice:
+    notice = db.session.get(Notice, notice_id)
+    if notice is None:
+        abort(404)
+    get_referral_or_404(notice.referral_id, user)
+    if not may_see_notice(notice, user):
+        abort(404)
+    return notice
+
+
+def attachment_response(body: bytes, filename: str, ascii_name: str, mimetype: str, etag: str | None = None):
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    if etag:
+        response.set_etag(etag)
+    return response
+
+
+@bp.get("/notices/<int:notice_id>.pdf")
+@login_required
+@transactional
+def download(notice_id: int):
+    notice = load_notice_or_404(notice_id, current_user)
+    record_event("notice.download", current_user, notice, payload={"document_number": notice.document_number})
+    return attachment_response(notice.pdf, f"{notice.document_number}.pdf",
+                               f"notice-{notice.issuer.code}-{notice.year}-{notice.series}-{notice.serial}.pdf",
+                               "application/pdf", notice.sha256)
+
+
+@bp.get("/referrals/<int:referral_id>/dossier.<fmt>")
+@login_required
+@transactional
+def dossier(referral_id: int, fmt: str):
+    if fmt not in ("pdf", "zip"):
+        abort(404)
+    referral = get_referral_or_404(referral_id, current_user)
+    from casework.notices.dossier import referral_notices
+
+    visible = [n for n in referral_notices(referral) if may_see_notice(n, current_user)]
+    built = build_dossier(referral, visible)
+    record_event("notice.dossier_export", current_user, referral, payload={"format": fmt, "notices": len(visible)})
+    if fmt == "pdf":
+        return attachment_response(dossier_pdf(built), f"{referral.number}-案卷.pdf",
+                                   f"dossier-{referral.number}.pdf", "application/pdf")
+    return attachment_response(dossier_zip(built, referral), f"{referral.number}-案卷.zip",
+                               f"dossier-{referral.number}.zip", "application/zip")
+
+
+@bp.get("/verify/<code>")
+def verify_code(code: str):
+    notice = find_by_code(code)
+    if notice is None:
+        return render_template("notices/verify.html", facts=None, searched=True,
+                               message=_("No Casework notice has this verification code."),
+                               max_mb=max_upload_bytes() // (1024 * 1024)), 404
+    return render_template("notices/verify.html", facts=public_facts(notice), searched=True, message=None,
+                           max_mb=max_upload_bytes() // (1024 * 1024))
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify_upload():
+    max_mb = max_upload_bytes() // (1024 * 1024)
+    if request.method == "GET":
+        return render_template("notices/verify.html", facts=None, searched=False, message=None, max_mb=max_mb)
+    try:
+        data = read_upload(request.files.get("file"))
+    except ValidationFailed as error:
+        return render_template("notices/verify.html", facts=None, searched=False, max_mb=max_mb,
+                               errors=error.errors, message=None), 400
+    notice = find_by_bytes(data)
+    if notice is None:
+        return render_template("notices/verify.html", facts=None, searched=True, max_mb=max_mb,
+                               message=_("This file is not an unaltered Casework notice: no notice has "
+                                         "exactly these bytes.")), 404
+    return render_template("notices/verify.html", facts=public_facts(notice), searched=True, message=None,
+                           max_mb=max_mb)
