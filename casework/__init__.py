@@ -43,4 +43,5 @@ def create_app(config: dict | None = None) -> Flask:
     from casework.cli import register_cli
 
     register_cli(app)
+    __import__("casework.notices.startup", fromlist=["x"]).check_notice_environment(app)
     return app
