@@ -1,0 +1,85 @@
+"""Diagrams of a lifecycle from its declaration: Mermaid text and a self-contained SVG.
+
+Both mark the current state when one is given (class ``current`` in Mermaid, a filled box in SVG).
+"""
+from __future__ import annotations
+
+from html import escape
+
+from workflows import Lifecycle
+
+CURRENT_FILL = "#fde68a"
+
+
+def mermaid(lc: Lifecycle, current: str | None = None, locale: str = "zh") -> str:
+    """A Mermaid ``stateDiagram-v2``; internal transitions (no state change) are left out."""
+    lines = ["stateDiagram-v2"]
+    for state in lc.states.values():
+        lines.append(f'    state "{state.label.pick(locale)}" as {state.name}')
+    lines.append(f"    [*] --> {lc.initial}")
+    for t in lc.transitions:
+        if t.dest is None:
+            continue
+        for source in t.sources:
+            who = "system" if t.system else "/".join(t.roles)
+            lines.append(f"    {source} --> {t.dest}: {t.label.pick(locale)} ({who})")
+    for state in lc.states.values():
+        if state.final:
+            lines.append(f"    {state.name} --> [*]")
+    if current in lc.states:
+        lines.append(f"    classDef current fill:{CURRENT_FILL},stroke:#b45309,stroke-width:3px")
+        lines.append(f"    class {current} current")
+    return "\n".join(lines) + "\n"
+
+
+def _layers(lc: Lifecycle) -> dict[str, int]:
+    """Breadth-first depth of each state from the initial one (unreached states go last)."""
+    depth = {lc.initial: 0}
+    frontier = [lc.initial]
+    while frontier:
+        following = []
+        for state in frontier:
+            for t in lc.transitions:
+                if state in t.sources and t.dest and t.dest not in depth:
+                    depth[t.dest] = depth[state] + 1
+                    following.append(t.dest)
+        frontier = following
+    last = max(depth.values(), default=0) + 1
+    return {name: depth.get(name, last) for name in lc.states}
+
+
+def svg(lc: Lifecycle, current: str | None = None, locale: str = "zh") -> str:
+    """A layered SVG: one column per distance from the initial state, arrows between boxes."""
+    box_w, box_h, gap_x, gap_y = 150, 40, 70, 24
+    layers = _layers(lc)
+    columns: dict[int, list[str]] = {}
+    for name, layer in layers.items():
+        columns.setdefault(layer, []).append(name)
+    pos = {}
+    for layer, names in columns.items():
+        for row, name in enumerate(names):
+            pos[name] = (20 + layer * (box_w + gap_x), 20 + row * (box_h + gap_y))
+    width = 40 + len(columns) * (box_w + gap_x)
+    height = 40 + max(len(n) for n in columns.values()) * (box_h + gap_y)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="Noto Sans CJK SC, sans-serif" font-size="12">',
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
+             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>']
+    for t in lc.transitions:
+        if t.dest is None:
+            continue
+        for source in t.sources:
+            (x1, y1), (x2, y2) = pos[source], pos[t.dest]
+            parts.append(f'<line x1="{x1 + box_w}" y1="{y1 + box_h / 2}" x2="{x2}" y2="{y2 + box_h / 2}" '
+                         f'stroke="#999" marker-end="url(#arrow)"><title>{escape(t.label.pick(locale))}</title></line>')
+    for name, state in lc.states.items():
+        x, y = pos[name]
+        fill = CURRENT_FILL if name == current else "#ffffff"
+        stroke_w = 3 if name == current else (2 if state.final else 1)
+        parts.append(f'<g class="state{" current" if name == current else ""}" data-state="{name}">'
+                     f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="8" fill="{fill}" '
+                     f'stroke="#333" stroke-width="{stroke_w}"/>'
+                     f'<text x="{x + box_w / 2}" y="{y + box_h / 2 + 4}" text-anchor="middle">'
+                     f'{escape(state.label.pick(locale))}</text></g>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
