@@ -55,6 +55,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(serve_command)
+    app.cli.add_command(__import__("casework.workflow.cli", fromlist=["x"]).sweep_command)
+    app.cli.add_command(__import__("casework.workflow.cli", fromlist=["x"]).workflow_group)
     app.cli.add_command(__import__("casework.notices.cli", fromlist=["x"]).notices_group)
     app.cli.add_command(__import__("casework.targets.cli", fromlist=["x"]).check_targets_command)
     app.cli.add_command(__import__("casework.evidence.cli", fromlist=["x"]).evidence_group)
