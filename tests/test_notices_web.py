@@ -1,0 +1,122 @@
+"""Downloads through the agency scope, public verification by code and by upload, dossier export."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from casework.extensions import db
+from casework.notices.models import Notice
+from casework.notices.services import issue_notice
+from tests.notices_subjects import find_user, make_assignment, make_referral
+
+
+@pytest.fixture
+def receipt(db_session):
+    referral = make_referral("edu-44")
+    letter = issue_notice("referral_letter", make_assignment(referral, "cac-44"), find_user("edu-44.assessor"))
+    assignment = letter.assignment
+    assignment.state = "received"
+    notice = issue_notice("receipt", assignment, find_user("cac-44.case_officer"))
+    make_assignment(referral, "psb-44")  # another agency on the same referral
+    db.session.commit()
+    return notice
+
+
+def test_two_downloads_are_byte_identical_attachments(receipt, login_as):
+    client = login_as("edu-44.intake_officer")
+    first = client.get(f"/notices/{receipt.id}.pdf")
+    second = client.get(f"/notices/{receipt.id}.pdf")
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data == receipt.pdf
+    assert hashlib.sha256(first.data).hexdigest() == receipt.sha256
+    assert first.headers["Content-Type"] == "application/pdf"
+    assert first.headers["Content-Disposition"].startswith("attachment;")
+    assert first.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("username,status", [
+    ("cac-44.case_officer", 200),   # issuer
+    ("moe.intake_officer", 200),    # supervising education department
+    ("edu-11.intake_officer", 404),  # another province
+    ("psb-44.case_officer", 404),   # holds the referral, but the receipt is not theirs
+    ("cac-11.case_officer", 404),
+])
+def test_download_follows_the_agency_scope(receipt, login_as, username, status):
+    assert login_as(username).get(f"/notices/{receipt.id}.pdf").status_code == status
+
+
+def test_download_needs_login(receipt, client):
+    assert client.get(f"/notices/{receipt.id}.pdf").status_code in (302, 401)
+
+
+def test_verify_by_code_shows_only_number_issuer_date_and_hash(receipt, client):
+    page = client.get(f"/verify/{receipt.verification_code.lower()}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert receipt.document_number in text and receipt.sha256 in text and "广东省互联网信息办公室" in text
+    assert receipt.referral.title not in text and receipt.referral.number not in text
+    assert client.get("/verify/ZZZZZ-ZZZZZ").status_code == 404
+    assert client.get("/verify/not-a-code").status_code == 404
+
+
+def _upload(client, body: bytes, name: str = "notice.pdf"):
+    return client.post("/verify", data={"file": (io.BytesIO(body), name)}, content_type="multipart/form-data")
+
+
+def test_uploaded_original_verifies_and_one_changed_byte_fails(receipt, client):
+    ok = _upload(client, receipt.pdf)
+    assert ok.status_code == 200 and receipt.document_number in ok.get_data(as_text=True)
+    tampered = bytearray(receipt.pdf)
+    middle = len(tampered) // 2
+    tampered[middle] = (tampered[middle] + 1) % 256
+    bad = _upload(client, bytes(tampered))
+    assert bad.status_code == 404
+    assert receipt.document_number not in bad.get_data(as_text=True)
+
+
+def test_upload_that_is_not_a_pdf_or_too_large_is_refused(receipt, client, app):
+    not_pdf = _upload(client, b"<html><script>alert(1)</script></html>", "notice.pdf")
+    assert not_pdf.status_code == 400 and "not a PDF" in not_pdf.get_data(as_text=True)
+    assert _upload(client, b"").status_code == 400
+    app.config["NOTICE_VERIFY_MAX_BYTES"] = 1024
+    try:
+        too_big = _upload(client, receipt.pdf)
+    finally:
+        app.config.pop("NOTICE_VERIFY_MAX_BYTES")
+    assert too_big.status_code == 400 and "larger than" in too_big.get_data(as_text=True)
+
+
+def test_dossier_as_pdf_and_zip(receipt, login_as):
+    client = login_as("edu-44.intake_officer")
+    pdf = client.get(f"/referrals/{receipt.referral_id}/dossier.pdf")
+    assert pdf.status_code == 200 and pdf.headers["Content-Disposition"].startswith("attachment;")
+    reader = PdfReader(io.BytesIO(pdf.data))
+    letter = db.session.scalar(select(Notice).where(Notice.referral_id == receipt.referral_id,
+                                                    Notice.kind == "referral_letter"))
+    assert len(reader.pages) == 1 + letter.page_count + receipt.page_count
+    assert "案卷目录" in reader.pages[0].extract_text()
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/referrals/{receipt.referral_id}/dossier.zip").data))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert [n["kind"] for n in manifest["notices"]] == ["referral_letter", "receipt"]
+    stored = {n["file"]: n["sha256"] for n in manifest["notices"]}
+    for name, digest in stored.items():
+        assert hashlib.sha256(archive.read(name)).hexdigest() == digest
+    assert login_as("edu-11.intake_officer").get(f"/referrals/{receipt.referral_id}/dossier.zip").status_code == 404
+
+
+def test_dossier_cli(receipt, app, tmp_path):
+    runner = app.test_cli_runner()
+    out = tmp_path / "dossier.zip"
+    result = runner.invoke(args=["notices", "dossier", receipt.referral.number, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 notices" in result.output and zipfile.is_zipfile(out)
+    bad = runner.invoke(args=["notices", "dossier", receipt.referral.number, "--out", str(tmp_path / "x.doc")])
+    assert bad.exit_code != 0 and "must end in .pdf or .zip" in bad.output
+    missing = runner.invoke(args=["notices", "dossier", "XS0000-000000", "--out", str(out)])
+    assert missing.exit_code != 0 and "no referral numbered" in missing.output
