@@ -15,5 +15,6 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(__import__("casework.targets.views", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("casework.evidence.views", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("casework.notices.views", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("casework.workflow.api", fromlist=["bp"]).bp)
     register_error_handlers(app)
     register_session_hooks(app)
