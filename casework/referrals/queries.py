@@ -39,7 +39,7 @@ EDUCATION_TABS = {
 ORIGIN_ACTION_STATES = frozenset({"returned", "declined", "feedback_sent"})
 AGENCY_TABS = {
     "receive": frozenset({"sent"}),
-    "action": frozenset({"received", "accepted", "investigating", "disposition_approved", "executed"}),
+    "action": frozenset({"received", "accepted", "investigating", "disposition_approved", "executed", "no_penalty"}),
     "approval": frozenset({"disposition_proposed", "reconsideration_requested"}),
 }
 TAB_LABELS = {
@@ -111,8 +111,8 @@ def _desk_select(user: User, *columns):
     if columns:
         query = query.with_only_columns(*columns)
     if is_agency_desk(user):
-        query = query.join(Assignment, and_(Assignment.referral_id == Referral.id,
-                                            Assignment.agency_id == user.agency_id))
+        query = query.join_from(Referral, Assignment, and_(Assignment.referral_id == Referral.id,
+                                                           Assignment.agency_id == user.agency_id))
     return query
 
 

@@ -1,0 +1,147 @@
+"""The referral page: actions rendered from the workflow's FieldSpecs and fired through one route."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+
+from casework.agencies.models import Agency
+from casework.extensions import db
+from casework.referrals.models import Referral
+from tests.test_ui_support import fresh_login_cache  # noqa: F401
+
+
+def _agency_id(code: str) -> int:
+    return db.session.scalar(select(Agency.id).where(Agency.code == code))
+
+
+def _version(client, referral_id: int, form_id: str) -> str:
+    html = client.get(f"/referrals/{referral_id}").get_data(as_text=True)
+    match = re.search(rf'id="{form_id}".*?name="version" value="(\d+)"', html, re.S)
+    assert match, f"no form {form_id} on the page"
+    return match.group(1)
+
+
+def fire(client, kind: str, object_id: int, referral_id: int, trigger: str, expect: int = 302, **fields):
+    data = {"version": _version(client, referral_id, f"{kind}-{object_id}-{trigger}")}
+    data.update({k: v for k, v in fields.items()})
+    response = client.post(f"/{kind}s/{object_id}/fire/{trigger}", data=data)
+    assert response.status_code == expect, response.get_data(as_text=True)[:1500]
+    return response
+
+
+def submitted_referral(login_as) -> tuple[Referral, object]:
+    intake = login_as("edu-44.intake_officer")
+    response = intake.post("/referrals/new", data={
+        "title": "秒刷网课应用", "source": "university_report", "summary": "多名学生使用该应用代刷网课。",
+        "targets-0-kind": "app", "targets-0-name": "秒刷", "targets-0-package_name": "com.miaoshua.page",
+        "targets-1-kind": "website", "targets-1-url": "https://miaoshua-page.example.cn/",
+        "action": "submit"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:800]
+    referral = db.session.scalar(select(Referral).order_by(Referral.id.desc()).limit(1))
+    return referral, intake
+
+
+def assessed_referral(login_as):
+    referral, intake = submitted_referral(login_as)
+    assessor = login_as("edu-44.assessor")
+    fire(assessor, "referral", referral.id, referral.id, "start_assessment")
+    cac, ca = _agency_id("cac-44"), _agency_id("ca-44")
+    fire(assessor, "referral", referral.id, referral.id, "assess", conclusion="refer", severity="high",
+         behaviours=["brushing", "proxy_study"], opinion="构成刷课，建议移送网信和通信管理部门。",
+         legal_basis="教高〔2022〕1号", agencies=[str(cac), str(ca)],
+         **{f"reason_{cac}": "应用下架", f"reason_{ca}": "网站停止接入"})
+    return referral, assessor
+
+
+def test_the_assessor_sees_only_allowed_actions_and_recommended_agencies(login_as):
+    referral, _intake = submitted_referral(login_as)
+    assessor = login_as("edu-44.assessor")
+    html = assessor.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert 'data-trigger="start_assessment"' in html
+    assert 'data-trigger="withdraw"' not in html
+    fire(assessor, "referral", referral.id, referral.id, "start_assessment")
+    html = assessor.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert 'data-trigger="assess"' in html
+    cac, ca = _agency_id("cac-44"), _agency_id("ca-44")
+    for agency_id in (cac, ca):
+        assert re.search(rf'name="agencies" value="{agency_id}" checked', html), "not preselected"
+    assert not re.search(rf'name="agencies" value="{_agency_id("amr-44")}" checked', html)
+
+
+def test_a_refused_form_comes_back_with_input_and_field_errors(login_as):
+    referral, _intake = submitted_referral(login_as)
+    assessor = login_as("edu-44.assessor")
+    fire(assessor, "referral", referral.id, referral.id, "start_assessment")
+    cac = _agency_id("cac-44")
+    response = fire(assessor, "referral", referral.id, referral.id, "assess", expect=400,
+                    conclusion="refer", severity="", opinion="保留的意见文字", agencies=[str(cac)])
+    html = response.get_data(as_text=True)
+    assert "保留的意见文字" in html
+    assert 'id="referral-%d-assess-severity-err"' % referral.id in html
+    assert f'id="referral-{referral.id}-assess-agencies-reason-{cac}-err"' in html
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).state == "under_assessment"
+
+
+def test_a_stale_version_answers_409(login_as):
+    referral, _intake = submitted_referral(login_as)
+    assessor = login_as("edu-44.assessor")
+    response = assessor.post(f"/referrals/{referral.id}/fire/start_assessment", data={"version": "0"})
+    assert response.status_code == 409
+    assert "已被他人修改" in response.get_data(as_text=True)
+
+
+def test_an_action_of_another_role_is_refused_with_a_message(login_as):
+    referral, intake = submitted_referral(login_as)
+    response = intake.post(f"/referrals/{referral.id}/fire/start_assessment",
+                           data={"version": str(referral.version)}, follow_redirects=True)
+    assert "不能执行此操作" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).state == "submitted"
+
+
+def test_outside_scope_is_404(login_as):
+    referral, _intake = submitted_referral(login_as)
+    other = login_as("edu-11.assessor")
+    assert other.get(f"/referrals/{referral.id}").status_code == 404
+    assert other.post(f"/referrals/{referral.id}/fire/start_assessment", data={"version": "1"}).status_code == 404
+
+
+def test_from_assessment_to_closure_through_the_page(login_as):
+    referral, assessor = assessed_referral(login_as)
+    approver = login_as("edu-44.approver")
+    fire(approver, "referral", referral.id, referral.id, "approve_assessment")
+    html = assessor.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    cac = _agency_id("cac-44")
+    assert re.search(rf'name="agencies" value="{cac}" checked', html)
+    assert 'value="应用下架"' in html
+    fire(assessor, "referral", referral.id, referral.id, "route", agencies=[str(cac)],
+         **{f"reason_{cac}": "应用下架"})
+    db.session.expire_all()
+    referral = db.session.get(Referral, referral.id)
+    assert referral.state == "routed"
+    assignment = referral.assignments[0]
+
+    officer = login_as("cac-44.case_officer")
+    inbox = officer.get("/?tab=receive").get_data(as_text=True)
+    assert referral.number in inbox
+    for trigger in ("receive", "accept", "start_investigation"):
+        fire(officer, "assignment", assignment.id, referral.id, trigger)
+    app_target = next(t for t in referral.targets if t.kind == "app")
+    fire(officer, "assignment", assignment.id, referral.id, "propose_disposition",
+         summary="责令应用商店下架", **{f"action_{app_target.id}": "remove_app"})
+    fire(login_as("cac-44.approver"), "assignment", assignment.id, referral.id, "approve_disposition")
+    db.session.expire_all()
+    action = db.session.get(type(assignment), assignment.id).disposition.actions[0]
+    fire(officer, "assignment", assignment.id, referral.id, "record_execution",
+         **{f"outcome_{action.id}": "done", f"executed_at_{action.id}": date.today().isoformat()})
+    fire(officer, "assignment", assignment.id, referral.id, "send_feedback", summary="应用已下架")
+    fire(approver, "assignment", assignment.id, referral.id, "close")
+    db.session.expire_all()
+    referral = db.session.get(Referral, referral.id)
+    assert referral.state == "closed"
+    page = approver.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "已办结" in page and "应用已下架" in page
+    assert page.count('<li class="outcome-ok">') >= 12
