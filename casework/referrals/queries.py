@@ -56,7 +56,7 @@ TAB_ORDER = ("receive", "action", "approval", "due_soon", "overdue", "all")
 @dataclass
 class Tab:
     key: str
-    label: str
+    label: object
     count: int
 
 
@@ -161,7 +161,7 @@ def inbox_tabs(user: User, now: datetime | None = None) -> list[Tab]:
         for key, states in tabs.items():
             if state in states:
                 counts[key] += total
-    return [Tab(key, str(TAB_LABELS[key]), counts[key]) for key in TAB_ORDER]
+    return [Tab(key, TAB_LABELS[key], counts[key]) for key in TAB_ORDER]
 
 
 def _rows(user: User, query) -> list[InboxRow]:
