@@ -12,6 +12,7 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(referrals_bp)
+    app.register_blueprint(__import__("casework.assignments.views", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("casework.targets.views", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("casework.evidence.views", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("casework.notices.views", fromlist=["bp"]).bp)
