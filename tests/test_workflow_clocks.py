@@ -1,0 +1,158 @@
+"""Clocks: working days across 国庆 and 春节 with make-up days, calendar days, hours, the Mon–Fri
+fallback for uncovered years, administrator overrides, extensions, and the sweep (idempotent)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from casework.audit.models import AuditEvent
+from casework.extensions import db
+from casework.unit_of_work import unit_of_work
+from casework.workflow.clocks import compute_due, running_clock, start_clock
+from casework.workflow.models import Clock, ClockRuleOverride, Reminder
+from casework.workflow.sweep import sweep
+from tests.test_workflow_support import (  # noqa: F401
+    act, assignment_of, notices_switch, routed_referral,
+)
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def local(*args) -> datetime:
+    return datetime(*args, tzinfo=CST)
+
+
+def due_local(start: datetime, unit: str, amount: int):
+    due = compute_due(start.astimezone(timezone.utc), unit, amount)
+    return due.at.astimezone(CST).replace(tzinfo=None), due.note
+
+
+@pytest.mark.parametrize("start, amount, expected", [
+    # 2025 National Day: 1–8 Oct off; Sunday 28 Sep and Saturday 11 Oct are make-up working days.
+    (local(2025, 9, 26, 10), 1, datetime(2025, 9, 28, 23, 59, 59)),
+    (local(2025, 9, 26, 10), 3, datetime(2025, 9, 30, 23, 59, 59)),
+    (local(2025, 9, 30, 16), 1, datetime(2025, 10, 9, 23, 59, 59)),
+    (local(2025, 9, 30, 16), 3, datetime(2025, 10, 11, 23, 59, 59)),
+    # 2026 Spring Festival: 15–23 Feb off; Saturday 14 Feb and Saturday 28 Feb are make-up working days.
+    (local(2026, 2, 13, 9), 1, datetime(2026, 2, 14, 23, 59, 59)),
+    (local(2026, 2, 13, 9), 2, datetime(2026, 2, 24, 23, 59, 59)),
+    (local(2026, 2, 24, 9), 4, datetime(2026, 2, 28, 23, 59, 59)),
+    # An ordinary week: Friday + 3 working days skips the weekend.
+    (local(2026, 11, 20, 9), 3, datetime(2026, 11, 25, 23, 59, 59)),
+])
+def test_working_days_follow_the_official_calendar(start, amount, expected):
+    assert due_local(start, "working_days", amount) == (expected, "")
+
+
+def test_calendar_days_end_with_the_local_day_and_hours_are_exact():
+    assert due_local(local(2026, 9, 30, 23, 30), "calendar_days", 3)[0] == datetime(2026, 10, 3, 23, 59, 59)
+    start = local(2026, 11, 26, 0, 30)
+    assert due_local(start, "hours", 24)[0] == datetime(2026, 11, 27, 0, 30)
+
+
+def test_years_without_an_official_calendar_count_monday_to_friday_and_say_so():
+    due, note = due_local(local(2026, 12, 30, 10), "working_days", 3)
+    assert due == datetime(2027, 1, 4, 23, 59, 59)  # Thu 31 Dec, Fri 1 Jan (no 2027 data), Mon 4 Jan
+    assert "2027" in note and "Monday to Friday" in note
+
+
+def test_clock_rows_record_the_fallback(db_session):
+    referral = routed_referral("44", "cac-44")
+    clock = start_clock(assignment_of(referral, "cac-44"), "feedback",
+                        now=local(2026, 12, 28, 9).astimezone(timezone.utc))
+    assert clock.due_at.astimezone(CST).date().isoformat() == "2027-01-27"
+    assert clock.calendar_note == ""
+    clock = start_clock(assignment_of(referral, "cac-44"), "acceptance",
+                        now=local(2026, 12, 30, 9).astimezone(timezone.utc))
+    assert "2027" in clock.calendar_note
+
+
+def test_an_administrator_override_changes_new_clocks(db_session):
+    db.session.add(ClockRuleOverride(rule="receipt", unit="hours", amount=12))
+    db.session.commit()
+    referral = routed_referral("44", "ca-44")
+    clock = running_clock(assignment_of(referral, "ca-44"), "receipt")
+    assert (clock.unit, clock.amount) == ("hours", 12)
+    assert clock.due_at - clock.started_at == timedelta(hours=12)
+
+
+def test_the_denormalised_due_date_follows_the_running_clock(db_session):
+    referral = routed_referral("44", "psb-44")
+    police = assignment_of(referral, "psb-44")
+    receipt = running_clock(police, "receipt")
+    assert police.due_at == receipt.due_at
+    act(police, "receive", "psb-44.case_officer")
+    filing = running_clock(police, "filing_decision")
+    assert receipt.stopped_at is not None and filing.rule == "filing_decision"
+    assert police.due_at == filing.due_at and not police.overdue
+
+
+def test_an_extension_is_approved_by_a_second_person(db_session):
+    referral = routed_referral("44", "cac-44")
+    cyber = assignment_of(referral, "cac-44")
+    act(cyber, "receive", "cac-44.case_officer")
+    clock = running_clock(cyber, "acceptance")
+    before = clock.due_at
+    act(cyber, "request_extension", "cac-44.case_officer", amount=2, reason="需要核实")
+    act(cyber, "approve_extension", "cac-44.approver")
+    assert clock.due_at > before and cyber.due_at == clock.due_at
+    assert clock.extensions[-1].state == "approved"
+
+
+def _overdue(subject, rule: str, days: int = 1) -> Clock:
+    clock = running_clock(subject, rule)
+    clock.due_at = datetime.now(timezone.utc) - timedelta(days=days)
+    db.session.commit()
+    return clock
+
+
+def _sweep():
+    with unit_of_work():
+        return sweep()
+
+
+def test_sweep_marks_overdue_queues_reminders_and_is_idempotent(db_session):
+    referral = routed_referral("44", "amr-44")
+    market = assignment_of(referral, "amr-44")
+    clock = _overdue(market, "receipt")
+    events_before = db.session.scalar(select(func.count(AuditEvent.id)))
+
+    first = _sweep()
+    assert first.overdue >= 1
+    assert clock.overdue and market.overdue
+    reminders = db.session.scalars(select(Reminder).where(Reminder.clock_id == clock.id)).all()
+    assert {r.agency_id for r in reminders} == {market.agency_id}
+    recipients = {r.recipient.username for r in reminders if r.recipient}
+    assert recipients == {"amr-44.approver", "amr-44.approver2"}
+    assert any(r.recipient_id is None for r in reminders)
+
+    events_after_first = db.session.scalar(select(func.count(AuditEvent.id)))
+    assert events_after_first > events_before
+    second = _sweep()
+    assert (second.overdue, second.reminders) == (0, 0)
+    assert db.session.scalar(select(func.count(Reminder.id)).where(Reminder.clock_id == clock.id)) == len(reminders)
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == events_after_first
+
+
+def test_sweep_closes_a_lapsed_reconsideration_window(db_session):
+    referral = routed_referral("44", "psb-44")
+    police = assignment_of(referral, "psb-44")
+    act(police, "receive", "psb-44.case_officer")
+    act(police, "decline_filing", "psb-44.case_officer", reason="不予立案")
+    clock = _overdue(police, "reconsideration_window")
+    report = _sweep()
+    assert report.expired == 1
+    assert police.state == "refusal_accepted" and clock.stopped_at is not None
+    assert db.session.scalar(select(func.count(Reminder.id)).where(Reminder.clock_id == clock.id)) == 0
+    assert referral.state == "closed"
+
+
+def test_sweep_command_reports_counts(app, db_session):
+    referral = routed_referral("44", "ca-44")
+    _overdue(assignment_of(referral, "ca-44"), "receipt")
+    result = app.test_cli_runner().invoke(args=["sweep"])
+    assert result.exit_code == 0, result.output
+    assert "clocks fell overdue" in result.output
