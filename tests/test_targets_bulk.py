@@ -90,7 +90,7 @@ def test_one_bad_row_imports_nothing_and_names_the_row(referral, user):
     ("leads.csv", b"", "empty"),
     ("leads.xlsx", b"PK\x03\x04 this is no workbook", "not a valid XLSX"),
     ("leads.txt", csv_bytes([HEADER, *GOOD_ROWS]), ".csv or .xlsx"),
-    ("leads.csv", csv_bytes(["kind,url", "website,https://x-bulk.cn,extra"]), "more cells"),
+    ("leads.csv", csv_bytes(["kind,url", "website,https://x-bulk.cn,extra"]), "More cells"),
 ])
 def test_unreadable_files_are_reported(name, data, problem):
     report = validate_file(name, data)

@@ -16,6 +16,7 @@ from casework.evidence.models import Evidence
 from casework.extensions import db
 from casework.referrals.scoping import can_see_referral
 from casework.targets.models import ReferralTarget
+from casework.targets.text import _
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
@@ -31,7 +32,7 @@ def max_evidence_bytes() -> int:
 
 
 def _refused(errors: dict, actor, referral, filename: str) -> ValidationFailed:
-    error = ValidationFailed(errors, "the file was not accepted")
+    error = ValidationFailed(errors, _("The file was not accepted."))
     error.audit = {"event": "evidence.upload", "actor": actor, "obj": referral,
                    "payload": {"filename": filename, "errors": errors}}
     return error
@@ -61,26 +62,27 @@ def attach_evidence(referral, file_storage, data: dict, actor) -> Evidence:
     errors: dict[str, str] = {}
     description = (data.get("description") or "").strip()
     if len(description) > 2000:
-        errors["description"] = "at most 2000 characters"
+        errors["description"] = _("At most %(n)d characters.", n=2000)
     raw_target = str(data.get("target_id") or "").strip()
     target_id = int(raw_target) if raw_target.isdigit() else None
     if raw_target and (target_id is None or db.session.scalar(select(ReferralTarget.id).where(
             ReferralTarget.referral_id == referral.id, ReferralTarget.target_id == target_id)) is None):
-        errors["target_id"] = "not a target of this referral"
+        errors["target_id"] = _("Not a target of this referral.")
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     limit = max_evidence_bytes()
     content = file_storage.read(limit + 1) if file_storage is not None else b""
     if not filename or not content:
-        errors["file"] = "choose a non-empty file"
+        errors["file"] = _("Choose a non-empty file.")
     elif extension not in EXTENSIONS:
-        errors["file"] = f"files of type .{extension or '?'} are not accepted ({', '.join(sorted(EXTENSIONS))})"
+        errors["file"] = _("Files of type .%(ext)s are not accepted (accepted: %(accepted)s).",
+                           ext=extension or "?", accepted=", ".join(sorted(EXTENSIONS)))
     elif len(content) > limit:
-        errors["file"] = f"the file is larger than the limit of {_size(limit)}"
+        errors["file"] = _("The file is larger than the limit of %(size)s.", size=_size(limit))
     else:
         detected = detect_type(content)
         if detected is None or not type_matches_extension(detected, extension):
-            errors["file"] = (f"the content ({detected or 'unrecognised'}) does not match "
-                              f"the extension .{extension}")
+            errors["file"] = _("The content (%(detected)s) does not match the extension .%(ext)s.",
+                               detected=detected or "?", ext=extension)
     if errors:
         raise _refused(errors, actor, referral, filename)
     sha256, key = storage.store_bytes(content)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from casework.audit.services import record_event
 from casework.errors import NotAllowed, ValidationFailed
 from casework.targets.services import clean_target
+from casework.targets.text import _
 
 MAX_ROWS = 5000
 MAX_BYTES = 10 * 1024 * 1024
@@ -34,7 +35,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"row {self.row}, {self.field}: {self.message}"
+        return _("row %(row)d, %(field)s: %(message)s", row=self.row, field=self.field, message=self.message)
 
 
 @dataclass
@@ -50,7 +51,7 @@ class ImportRejected(ValidationFailed):
     """The file was rejected as a whole; ``report.errors`` lists every problem by row."""
 
     def __init__(self, report: ImportReport):
-        super().__init__([str(e) for e in report.errors], "the file was not imported")
+        super().__init__([str(e) for e in report.errors], _("Nothing was imported."))
         self.report = report
 
 
@@ -78,17 +79,17 @@ def read_rows(filename: str, data: bytes) -> tuple[list[str], list[list]]:
         try:
             text = _decode(data)
         except UnicodeDecodeError:
-            raise ValueError("the file is neither UTF-8 nor GBK text") from None
+            raise ValueError(_("The file is neither UTF-8 nor GBK text.")) from None
         if "\x00" in text:
-            raise ValueError("the file is not a text CSV file")
+            raise ValueError(_("The file is not a text CSV file."))
         rows = list(csv.reader(io.StringIO(text)))
     elif extension == "xlsx":
         rows = _xlsx_rows(data)
     else:
-        raise ValueError("upload a .csv or .xlsx file")
+        raise ValueError(_("Upload a .csv or .xlsx file."))
     rows = [r for r in rows if any(str(c or "").strip() for c in r)]
     if not rows:
-        raise ValueError("the file is empty")
+        raise ValueError(_("The file is empty."))
     return _header(rows[0]), rows[1:]
 
 
@@ -98,7 +99,7 @@ def _xlsx_rows(data: bytes) -> list[list]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise ValueError("the file is not a valid XLSX workbook") from None
+        raise ValueError(_("The file is not a valid XLSX workbook.")) from None
     try:
         sheet = book.worksheets[0]
         return [["" if c is None else str(c) for c in row]
@@ -111,7 +112,7 @@ def validate_file(filename: str, data: bytes) -> ImportReport:
     """Parse and validate every row without touching the database."""
     report = ImportReport(filename=filename)
     if len(data) > MAX_BYTES:
-        report.errors.append(RowError(0, "file", f"larger than {MAX_BYTES // 1048576} MB"))
+        report.errors.append(RowError(0, "file", _("Larger than %(mb)d MB.", mb=MAX_BYTES // 1048576)))
         return report
     try:
         header, rows = read_rows(filename, data)
@@ -120,15 +121,16 @@ def validate_file(filename: str, data: bytes) -> ImportReport:
         return report
     unknown = [name for name in header if name and name not in COLUMNS]
     if unknown or "kind" not in header or len(set(header)) != len(header):
-        report.errors.append(RowError(1, "header", f"the header must name columns from: {', '.join(COLUMNS)}"
-                                      f" (kind is required); unknown or repeated: {', '.join(unknown) or '-'}"))
+        report.errors.append(RowError(1, "header", _(
+            "The first row must name columns from: %(columns)s (kind is required); unknown or repeated: %(bad)s",
+            columns=", ".join(COLUMNS), bad=", ".join(unknown) or "-")))
         return report
     if len(rows) > MAX_ROWS:
-        report.errors.append(RowError(0, "file", f"more than {MAX_ROWS} rows"))
+        report.errors.append(RowError(0, "file", _("More than %(n)d rows.", n=MAX_ROWS)))
         return report
     for number, cells in enumerate(rows, start=2):
         if len(cells) > len(header):
-            report.errors.append(RowError(number, "row", "more cells than header columns"))
+            report.errors.append(RowError(number, "row", _("More cells than header columns.")))
             continue
         data_row = {name: str(value).strip() for name, value in zip(header, cells) if name}
         try:
@@ -150,9 +152,9 @@ def import_targets(referral, file_storage, actor) -> ImportReport:
     from casework.targets.services import find_target
 
     if actor.agency_id != referral.origin_agency_id or not actor.has_role("intake_officer", "assessor"):
-        raise NotAllowed("only the referring department adds targets")
+        raise NotAllowed(_("Only the referring department adds targets."))
     if referral.state == "closed":
-        raise NotAllowed("the referral is closed")
+        raise NotAllowed(_("The referral is closed."))
     filename = (getattr(file_storage, "filename", None) or "").rsplit("/", 1)[-1]
     data = file_storage.read(MAX_BYTES + 1)
     report = validate_file(filename, data)

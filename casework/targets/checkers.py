@@ -106,7 +106,7 @@ def http_check(target: dict, options: CheckOptions = CheckOptions()) -> dict:
     started = time.monotonic()
     redirects: list[dict] = []
     current = url
-    for _ in range(options.max_redirects + 1):
+    for _hop in range(options.max_redirects + 1):
         remaining = options.deadline - (time.monotonic() - started)
         if remaining <= 0:
             return _result("unknown", "overall deadline passed", redirects=redirects, final_url=current)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from casework.assignments.models import Assignment
 from casework.extensions import db
 from casework.targets.models import ReferralTarget, TargetStatusCheck
+from casework.targets.text import _
 
 
 @dataclass
@@ -115,7 +116,7 @@ def format_duration(value: timedelta | None) -> str:
     days, rest = divmod(minutes, 1440)
     hours, minutes = divmod(rest, 60)
     if days:
-        return f"{days} d {hours} h"
+        return _("%(d)d d %(h)d h", d=days, h=hours)
     if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
+        return _("%(h)d h %(m)d min", h=hours, m=minutes)
+    return _("%(m)d min", m=minutes)

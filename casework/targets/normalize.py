@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 import idna
 import tldextract
 
+from casework.targets.text import _
+
 _SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _DOTS = str.maketrans({"。": ".", "．": ".", "｡": "."})
@@ -27,19 +29,19 @@ def normalize_host(host: str) -> dict:
     """IDNA (UTS 46) ASCII host, its Unicode form and registrable domain; IP hosts kept as is."""
     host = _clean(host).translate(_DOTS).rstrip(".")
     if not host:
-        raise ValueError("the address has no host name")
+        raise ValueError(_("The address has no host name."))
     ip = _ip_or_none(host.strip("[]"))
     if ip is not None:
         return {"domain": ip, "registrable_domain": None, "unicode_domain": ip}
     try:
         ascii_host = idna.encode(host, uts46=True).decode("ascii").lower()
     except idna.IDNAError as exc:
-        raise ValueError(f"invalid host name {host!r}: {exc}") from None
+        raise ValueError(_("Invalid host name %(host)s.", host=host)) from None
     if len(ascii_host) > 253 or any(not label for label in ascii_host.split(".")):
-        raise ValueError(f"invalid host name {host!r}")
+        raise ValueError(_("Invalid host name %(host)s.", host=host))
     parts = _SUFFIXES(ascii_host)
     if not parts.domain or not parts.suffix:
-        raise ValueError(f"{host!r} has no registrable domain under a public suffix")
+        raise ValueError(_("%(host)s is not a domain under a public suffix (like example.cn).", host=host))
     return {
         "domain": ascii_host,
         "registrable_domain": f"{parts.domain}.{parts.suffix}",
@@ -74,20 +76,20 @@ def normalize_url(raw: str | None) -> dict:
     remaining query parameters sorted; path case kept."""
     text = _clean(raw)
     if not text:
-        raise ValueError("a URL is required")
+        raise ValueError(_("A web address is required."))
     if re.search(r"\s", text):
-        raise ValueError("a URL cannot contain spaces")
+        raise ValueError(_("A web address cannot contain spaces."))
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
         if text.startswith("//"):
             text = "http:" + text
         elif re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:(?!\d)", text):
-            raise ValueError("only http and https addresses are websites")
+            raise ValueError(_("Only http and https addresses are websites."))
         else:
             text = "http://" + text
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise ValueError("only http and https addresses are websites")
+        raise ValueError(_("Only http and https addresses are websites."))
     netloc = parts.netloc.rsplit("@", 1)[-1]
     host_text, port = _split_port(netloc)
     host = normalize_host(host_text)
@@ -121,10 +123,10 @@ def _canonical_query(query: str) -> str:
 
 def _split_port(netloc: str) -> tuple[str, int | None]:
     if netloc.startswith("["):
-        host, _, rest = netloc[1:].partition("]")
+        host, _bracket_end, rest = netloc[1:].partition("]")
         port_text = rest.removeprefix(":") if rest.startswith(":") else ""
         if rest and not rest.startswith(":"):
-            raise ValueError("invalid address")
+            raise ValueError(_("Invalid web address."))
     elif netloc.count(":") == 1:
         host, port_text = netloc.split(":")
     else:
@@ -132,7 +134,7 @@ def _split_port(netloc: str) -> tuple[str, int | None]:
     if not port_text:
         return host, None
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError(f"invalid port {port_text!r}")
+        raise ValueError(_("Invalid port %(port)s.", port=port_text))
     return host, int(port_text)
 
 
@@ -142,17 +144,28 @@ APP_STORES = ("app_store", "google_play", "huawei", "xiaomi", "oppo", "vivo", "h
               "baidu", "360", "wandoujia", "apk_download", "other")
 
 
+def normalize_store(store: str | None) -> str | None:
+    store = _clean(store).lower() or None
+    if store is not None and store not in APP_STORES:
+        raise ValueError(_("Choose the app store from the list."))
+    return store
+
+
+def normalize_platform(platform: str | None) -> str:
+    platform = _clean(platform).lower()
+    if platform not in PLATFORMS:
+        raise ValueError(_("Choose the platform from the list."))
+    return platform
+
+
 def normalize_app(package_name: str | None, store: str | None = None) -> dict:
     """Android package name or iOS bundle id; key is the lower-cased identifier (one app, all stores)."""
     name = _clean(package_name)
     if not name:
-        raise ValueError("a package name or bundle id is required")
+        raise ValueError(_("A package name or bundle id is required."))
     if len(name) > 255 or not (ANDROID_PACKAGE.match(name) or BUNDLE_ID.match(name)):
-        raise ValueError(f"{name!r} is not a package name (com.example.app) or bundle id")
-    store = _clean(store).lower() or None
-    if store is not None and store not in APP_STORES:
-        raise ValueError(f"store must be one of {', '.join(APP_STORES)}")
-    return {"key": name.lower(), "package_name": name, "store": store}
+        raise ValueError(_("%(name)s is not a package name or bundle id like com.example.app.", name=name))
+    return {"key": name.lower(), "package_name": name, "store": normalize_store(store)}
 
 
 # platform → (target kind, account id pattern, case-insensitive)
@@ -178,24 +191,22 @@ PLATFORMS = {
 
 def normalize_account(platform: str | None, account_id: str | None) -> dict:
     """Platform + account id → key ``platform:id``; the kind (account, shop, group) follows the platform."""
-    platform = _clean(platform).lower()
-    if platform not in PLATFORMS:
-        raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}")
+    platform = normalize_platform(platform)
     kind, pattern, fold = PLATFORMS[platform]
     ident = _clean(account_id).removeprefix("@")
     if fold:
         ident = ident.lower()
     if not ident or not re.fullmatch(pattern, ident, re.IGNORECASE if fold else 0):
-        raise ValueError(f"{ident!r} is not a valid {platform} account id")
+        raise ValueError(_("%(ident)s is not a valid account id on %(platform)s.", ident=ident or "''", platform=platform))
     return {"key": f"{platform}:{ident}", "kind": kind, "platform": platform, "account_id": ident}
 
 
 def normalize_other(name: str | None) -> dict:
     text = re.sub(r"\s+", " ", _clean(name))
     if not text:
-        raise ValueError("a name is required")
+        raise ValueError(_("A name is required."))
     if len(text) > 200:
-        raise ValueError("a name has at most 200 characters")
+        raise ValueError(_("At most %(n)d characters.", n=200))
     return {"key": text.casefold(), "name": text}
 
 
@@ -214,7 +225,7 @@ def normalize_icp(raw: str | None) -> str | None:
         return None
     text = re.sub(r"ICP证(B[12]-)", r"\1", text)
     if not any(p.match(text) for p in ICP_PATTERNS):
-        raise ValueError(f"{text!r} is not an ICP filing number like 京ICP备12345678号-1")
+        raise ValueError(_("%(text)s is not an ICP filing number like 京ICP备12345678号-1.", text=text))
     return text
 
 
@@ -227,7 +238,7 @@ def normalize_ips(raw) -> list[str]:
             continue
         ip = _ip_or_none(item)
         if ip is None:
-            raise ValueError(f"{item!r} is not an IP address")
+            raise ValueError(_("%(item)s is not an IP address.", item=item))
         if ip not in result:
             result.append(ip)
     return result
@@ -250,7 +261,7 @@ def normalize_uscc(raw: str | None) -> str | None:
     if not text:
         return None
     if not USCC_SHAPE.match(text):
-        raise ValueError(f"{text!r} is not an 18-character unified social credit code")
+        raise ValueError(_("%(text)s is not an 18-character unified social credit code.", text=text))
     if uscc_check_char(text[:17]) != text[17]:
-        raise ValueError(f"{text!r}: the check character does not match (GB 32100-2015)")
+        raise ValueError(_("%(text)s: the check character does not match (GB 32100-2015).", text=text))
     return text

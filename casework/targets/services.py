@@ -11,6 +11,7 @@ from casework.referrals.models import Referral
 from casework.referrals.scoping import referral_scope
 from casework.targets import normalize
 from casework.targets.models import TARGET_KINDS, ReferralTarget, Target
+from casework.targets.text import _
 
 ACCOUNT_KINDS = ("account", "shop", "group")
 OPTIONAL_FIELDS = ("icp_number", "ip_addresses", "operator_name", "operator_uscc", "contact", "developer",
@@ -20,7 +21,7 @@ OPTIONAL_FIELDS = ("icp_number", "ip_addresses", "operator_name", "operator_uscc
 def _text(data: dict, name: str, limit: int) -> str | None:
     value = " ".join(str(data.get(name) or "").split())
     if len(value) > limit:
-        raise ValueError(f"at most {limit} characters")
+        raise ValueError(_("At most %(n)d characters.", n=limit))
     return value or None
 
 
@@ -32,7 +33,7 @@ def clean_target(data: dict) -> dict:
     """
     kind = (data.get("kind") or "").strip().lower()
     if kind not in TARGET_KINDS:
-        raise ValidationFailed({"kind": f"kind must be one of {', '.join(TARGET_KINDS)}"})
+        raise ValidationFailed({"kind": _("Choose the kind of target.")})
     errors: dict[str, str] = {}
     fields: dict = {"kind": kind}
 
@@ -46,11 +47,13 @@ def clean_target(data: dict) -> dict:
     if kind == "website":
         fields.update(attempt("url", lambda: normalize.normalize_url(data.get("url"))) or {})
     elif kind == "app":
-        fields.update(attempt("package_name", lambda: normalize.normalize_app(
-            data.get("package_name"), data.get("store"))) or {})
+        fields.update(attempt("package_name", lambda: normalize.normalize_app(data.get("package_name"))) or {})
+        fields["store"] = attempt("store", lambda: normalize.normalize_store(data.get("store")))
     elif kind in ACCOUNT_KINDS:
-        fields.update(attempt("account_id", lambda: normalize.normalize_account(
-            data.get("platform"), data.get("account_id"))) or {})
+        platform = attempt("platform", lambda: normalize.normalize_platform(data.get("platform")))
+        if platform:
+            fields.update(attempt("account_id", lambda: normalize.normalize_account(
+                platform, data.get("account_id"))) or {})
     else:
         fields.update(attempt("name", lambda: normalize.normalize_other(data.get("name"))) or {})
     fields["icp_number"] = attempt("icp_number", lambda: normalize.normalize_icp(data.get("icp_number")))

@@ -11,6 +11,7 @@ from casework.db_types import utcnow
 from casework.errors import ValidationFailed
 from casework.extensions import db
 from casework.targets.models import CHECK_METHODS, TARGET_STATUSES, Target, TargetStatusCheck
+from casework.targets.text import _
 
 COMPLETED_OUTCOMES = ("done", "partial")
 
@@ -39,11 +40,11 @@ def record_status_check(target: Target, result: dict, actor=None) -> TargetStatu
     status, method = result.get("status"), result.get("method")
     errors = {}
     if status not in TARGET_STATUSES:
-        errors["status"] = f"status must be one of {', '.join(TARGET_STATUSES)}"
+        errors["status"] = _("Choose online, offline or unknown.")
     if method not in CHECK_METHODS:
-        errors["method"] = f"method must be one of {', '.join(CHECK_METHODS)}"
+        errors["method"] = _("Unknown check method.")
     if method == "manual" and actor is None:
-        errors["method"] = "a manual check needs the officer who made it"
+        errors["method"] = _("A manual check needs the officer who made it.")
     if errors:
         raise ValidationFailed(errors)
     checked_at = result.get("checked_at") or utcnow()

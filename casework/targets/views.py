@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -20,6 +21,23 @@ from casework.unit_of_work import unit_of_work
 
 bp = Blueprint("targets", __name__)
 HISTORY_LIMIT = 100
+METHOD_LABELS = {"http": _l("HTTP(S) check"), "manual": _l("Manual check")}
+
+
+@bp.app_template_global()
+def check_method_label(method: str) -> str:
+    return str(METHOD_LABELS.get(method, method))
+
+
+@bp.app_template_global()
+def takedown_metrics(referral) -> list:
+    """Rows of routing → receipt / disposition / verified offline for the referral page."""
+    return metrics.referral_metrics(referral)
+
+
+@bp.app_template_global()
+def duration_label(value) -> str:
+    return metrics.format_duration(value)
 
 
 def get_target_or_404(target_id: int, user) -> tuple[Target, list]:
@@ -48,7 +66,7 @@ def _page(target: Target, referrals: list, *, form=None, errors=None, status: in
         history=history, metric_rows=rows, statuses=TARGET_STATUSES, evidence=evidence,
         agency_summaries={name: metrics.agency_metrics(agency_id) for agency_id, name in agencies.items()},
         time_to_offline=metrics.target_time_to_offline(target, referrals),
-        latest_disposal=latest_disposal(target.id), duration=metrics.format_duration,
+        latest_disposal=latest_disposal(target.id),
         form=form or {}, errors=errors or {},
     ), status
 

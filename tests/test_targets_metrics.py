@@ -1,0 +1,80 @@
+"""Takedown metrics: routing → receipt, → disposition, → verified offline; per referral and per agency."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import render_template
+
+from casework.assignments.models import Assignment
+from casework.db_types import utcnow
+from casework.extensions import db
+from casework.targets.metrics import agency_metrics, format_duration, referral_metrics
+from casework.targets.models import TargetStatusCheck
+from tests.factories import make_referral
+
+
+def _route(referral, agency, routed, received=None, disposed=None):
+    assignment = Assignment(referral=referral, agency=agency, state="sent", routed_at=routed,
+                            received_at=received, disposed_at=disposed)
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def _check(target, status, at):
+    db.session.add(TargetStatusCheck(target=target, status=status, method="http", checked_at=at))
+    db.session.flush()
+
+
+def test_referral_and_agency_metrics(db_session, user, agency):
+    t0 = utcnow() - timedelta(days=10)
+    referral = make_referral(user("edu-44.intake_officer"), targets=[
+        {"kind": "website", "name": "one", "url": "https://metrics-one.cn"},
+        {"kind": "website", "name": "two", "url": "https://metrics-two.cn"},
+    ])
+    one, two = referral.targets
+    _check(one, "offline", t0 - timedelta(days=1))
+    _route(referral, agency("cac-44"), t0, t0 + timedelta(hours=3), t0 + timedelta(days=2))
+    _route(referral, agency("psb-44"), t0 + timedelta(days=1))
+    _check(one, "offline", t0 + timedelta(days=3))
+    rows = referral_metrics(referral)
+    assert [r.to_receipt for r in rows] == [timedelta(hours=3), None]
+    assert [r.to_disposition for r in rows] == [timedelta(days=2), None]
+    assert [r.to_offline for r in rows] == [None, None]
+    _check(two, "online", t0 + timedelta(days=3))
+    _check(two, "offline", t0 + timedelta(days=4))
+    _check(two, "offline", t0 + timedelta(days=5))
+    rows = referral_metrics(referral)
+    assert [r.to_offline for r in rows] == [timedelta(days=4), timedelta(days=3)]
+
+    other = make_referral(user("edu-44.intake_officer"), targets=[
+        {"kind": "website", "name": "three", "url": "https://metrics-three.cn"}])
+    _route(other, agency("cac-44"), t0, t0 + timedelta(hours=5))
+    summary = agency_metrics(agency("cac-44").id, since=t0 - timedelta(seconds=1))
+    assert (summary["to_receipt"].count, summary["to_receipt"].done) == (2, 2)
+    assert summary["to_receipt"].median == timedelta(hours=4)
+    assert (summary["to_offline"].done, summary["to_offline"].median) == (1, timedelta(days=4))
+    assert summary["to_disposition"].mean == timedelta(days=2)
+
+
+def test_durations_are_readable(app):
+    assert format_duration(None) == "—"
+    assert format_duration(timedelta(minutes=5)) == "5 min"
+    assert format_duration(timedelta(hours=3, minutes=7)) == "3 h 7 min"
+    assert format_duration(timedelta(days=2, hours=1)) == "2 d 1 h"
+
+
+def test_metrics_on_the_target_page_and_referral_panel(db_session, user, agency, login_as, app):
+    t0 = utcnow() - timedelta(days=3)
+    referral = make_referral(user("edu-44.intake_officer"), targets=[
+        {"kind": "website", "name": "page", "url": "https://metrics-page.cn"}])
+    _route(referral, agency("psb-44"), t0, t0 + timedelta(hours=2), t0 + timedelta(days=1))
+    _check(referral.targets[0], "offline", t0 + timedelta(days=2))
+    client = login_as("psb-44.case_officer")
+    page = client.get(f"/targets/{referral.targets[0].id}").get_data(as_text=True)
+    assert "2 小时 0 分" in page or "2 h 0 min" in page
+    with app.test_request_context():
+        from flask_login import login_user
+        login_user(user("edu-44.intake_officer"))
+        panel = render_template("targets/_referral_panel.html", referral=referral)
+    assert f"/targets/{referral.targets[0].id}" in panel and "metrics-page.cn" in panel
