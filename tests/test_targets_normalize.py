@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from casework.targets.normalize import (
-    normalize_account, normalize_app, normalize_icp, normalize_ips, normalize_url, normalize_uscc,
+    normalize_account, normalize_app, normalize_platform, normalize_icp, normalize_ips, normalize_url, normalize_uscc,
     uscc_check_char,
 )
 
@@ -64,6 +64,13 @@ def test_malformed_urls_are_refused(bad):
         normalize_url(bad)
 
 
+def test_store_names_and_group_platforms():
+    assert normalize_app("com.shuake.app", "应用宝")["store"] == "tencent_myapp"
+    assert normalize_app("com.shuake.app", "App Store")["store"] == "app_store"
+    assert normalize_platform("QQ", "group") == "qq_group"
+    assert normalize_platform("qq", "account") == "qq"
+
+
 def test_apps():
     assert normalize_app("com.Shuake.App", "huawei") == {"key": "com.shuake.app", "package_name": "com.Shuake.App",
                                                          "store": "huawei"}
@@ -83,7 +90,7 @@ def test_accounts():
     assert normalize_account("wechat_official", "gh_0123456789ab")["kind"] == "account"
     assert normalize_account("taobao", "刷课小店")["kind"] == "shop"
     assert normalize_account("qq", "10001")["key"] != normalize_account("qq_group", "10001")["key"]
-    for platform, bad in (("qq_group", "12ab"), ("qq", "0123"), ("wechat_official", "1abc"), ("nosuch", "x"),
+    for platform, bad in (("qq_group", "12ab"), ("qq", "0123"), ("qq", "12"), ("wechat_official", "1abc"), ("nosuch", "x"),
                           ("douyin", "")):
         with pytest.raises(ValueError):
             normalize_account(platform, bad)

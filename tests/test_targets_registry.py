@@ -46,6 +46,8 @@ def test_account_kind_follows_the_platform(db_session, user):
     as_account = register_target({"kind": "account", "platform": "qq_group", "account_id": "7654321"}, actor)
     as_group = register_target({"kind": "group", "platform": "qq_group", "account_id": " 7654321"}, actor)
     assert as_account is as_group and as_group.kind == "group"
+    spelled = register_target({"kind": "group", "platform": "QQ", "account_id": "7654321"}, actor)
+    assert spelled is as_group
 
 
 @pytest.mark.parametrize("data,field", [

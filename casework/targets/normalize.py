@@ -144,15 +144,31 @@ APP_STORES = ("app_store", "google_play", "huawei", "xiaomi", "oppo", "vivo", "h
               "baidu", "360", "wandoujia", "apk_download", "other")
 
 
+STORE_ALIASES = {
+    "应用宝": "tencent_myapp", "腾讯应用宝": "tencent_myapp", "华为应用市场": "huawei", "小米应用商店": "xiaomi",
+    "oppo软件商店": "oppo", "vivo应用商店": "vivo", "荣耀应用市场": "honor", "百度手机助手": "baidu",
+    "360手机助手": "360", "豌豆荚": "wandoujia", "苹果应用商店": "app_store", "app store": "app_store",
+    "google play": "google_play",
+}
+
+
 def normalize_store(store: str | None) -> str | None:
+    """Store code (see ``APP_STORES``); common Chinese and English store names are accepted."""
     store = _clean(store).lower() or None
+    store = STORE_ALIASES.get(store, store)
     if store is not None and store not in APP_STORES:
         raise ValueError(_("Choose the app store from the list."))
     return store
 
 
-def normalize_platform(platform: str | None) -> str:
+GROUP_PLATFORMS = {"qq": "qq_group", "wechat": "wechat_group"}
+
+
+def normalize_platform(platform: str | None, kind: str | None = None) -> str:
+    """Platform code; a QQ or WeChat *group* is its own platform (``qq_group``, ``wechat_group``)."""
     platform = _clean(platform).lower()
+    if kind == "group":
+        platform = GROUP_PLATFORMS.get(platform, platform)
     if platform not in PLATFORMS:
         raise ValueError(_("Choose the platform from the list."))
     return platform
@@ -173,8 +189,8 @@ PLATFORMS = {
     "wechat_official": ("account", r"(gh_[0-9a-f]{12}|[a-z][a-z0-9_-]{5,19})", True),
     "wechat": ("account", r"[a-z][a-z0-9_-]{5,19}", True),
     "wechat_group": ("group", r"[^\s]{1,100}", False),
-    "qq": ("account", r"[1-9][0-9]{4,11}", False),
-    "qq_group": ("group", r"[1-9][0-9]{4,11}", False),
+    "qq": ("account", r"[1-9][0-9]{2,11}", False),
+    "qq_group": ("group", r"[1-9][0-9]{2,11}", False),
     "douyin": ("account", r"[a-z0-9_.]{1,30}", True),
     "kuaishou": ("account", r"[a-z0-9_.-]{1,30}", True),
     "bilibili": ("account", r"[1-9][0-9]{0,15}", False),

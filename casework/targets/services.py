@@ -50,7 +50,7 @@ def clean_target(data: dict) -> dict:
         fields.update(attempt("package_name", lambda: normalize.normalize_app(data.get("package_name"))) or {})
         fields["store"] = attempt("store", lambda: normalize.normalize_store(data.get("store")))
     elif kind in ACCOUNT_KINDS:
-        platform = attempt("platform", lambda: normalize.normalize_platform(data.get("platform")))
+        platform = attempt("platform", lambda: normalize.normalize_platform(data.get("platform"), kind))
         if platform:
             fields.update(attempt("account_id", lambda: normalize.normalize_account(
                 platform, data.get("account_id"))) or {})
