@@ -125,6 +125,6 @@ def test_random_sequences_respect_the_declarations(db_session):
         db.session.add(UserRole(user_id=find_user(username).id, role=role))
     db.session.commit()
     run_state_machine_as_test(WorkflowMachine, settings=settings(
-        max_examples=20, stateful_step_count=80, deadline=None, derandomize=True,
+        max_examples=12, stateful_step_count=60, deadline=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
     assert verify_chain().ok
