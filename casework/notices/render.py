@@ -15,6 +15,14 @@ from casework.notices import fonts
 
 PDF_VARIANT = "pdf/a-3b"
 _render_lock = threading.Lock()
+LABELS_ZH = {"no": "序号", "name": "名称", "kind": "类型", "locator": "网址或标识", "operator": "运营者",
+             "target": "对象", "action": "处置措施", "outcome": "执行结果", "executed": "执行日期",
+             "colon": "：", "open": "（", "close": "）", "attachments": "附件：", "copies": "抄送：",
+             "comma": "，", "stop": "。", "printed": "印发", "code": "核验码："}
+LABELS_LATIN = {"no": "No.", "name": "Name", "kind": "Kind", "locator": "Address", "operator": "Operator",
+                "target": "Target", "action": "Action", "outcome": "Outcome", "executed": "Date",
+                "colon": ":", "open": " (", "close": ")", "attachments": "Attachments: ", "copies": "Copies: ",
+                "comma": ", ", "stop": ".", "printed": " printed", "code": "Code: "}
 _font_config = None
 
 
@@ -97,5 +105,5 @@ def html_to_pdf(html: str, *, attachment_json: bytes | None = None, attachment_n
 
 
 def render_notice(template: str, context: dict, attachment_json: bytes, issued_at: datetime) -> Rendered:
-    html = render_template(template, **style_context(), **context)
+    html = render_template(template, **style_context(), **{"labels": LABELS_ZH, **context})
     return html_to_pdf(html, attachment_json=attachment_json, metadata_date=issued_at)
