@@ -124,7 +124,7 @@ def test_upload_form_and_refusal_are_audited(referral, login_as):
     assert ok.status_code == 302
     bad = client.post(f"/referrals/{referral.id}/evidence", data={"file": (io.BytesIO(PNG), "shot.pdf")},
                       content_type="multipart/form-data")
-    assert bad.status_code == 400 and "does not match" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "image/png" in bad.get_data(as_text=True)
     outcomes = db.session.scalars(select(AuditEvent.outcome).where(AuditEvent.event == "evidence.upload")
                                   .order_by(AuditEvent.seq.desc()).limit(2)).all()
     assert outcomes == ["refused", "ok"]
@@ -166,7 +166,7 @@ def test_verify_detects_a_modified_file_and_download_refuses_it(app, referral, u
     assert login_as("edu-44.intake_officer").get(f"/evidence/{evidence.id}/download").status_code == 409
     failures = db.session.scalars(select(AuditEvent.outcome).where(
         AuditEvent.event == "evidence.download", AuditEvent.object_id == evidence.id)).all()
-    assert failures == ["integrity_failure"]
+    assert failures == ["tampered"]
     path.unlink()
     assert verify_all_evidence().problems == [(evidence.id, "file missing")]
 

@@ -110,7 +110,7 @@ def open_evidence(evidence: Evidence, actor) -> BinaryIO:
     problem = check_stored(evidence)
     if problem:
         raise EvidenceIntegrityError(problem, audit={
-            "event": "evidence.download", "actor": actor, "obj": evidence, "outcome": "integrity_failure",
+            "event": "evidence.download", "actor": actor, "obj": evidence, "outcome": "tampered",
             "payload": {"referral_id": evidence.referral_id, "sha256": evidence.sha256}})
     record_event("evidence.download", actor, evidence,
                  payload={"referral_id": evidence.referral_id, "sha256": evidence.sha256})
