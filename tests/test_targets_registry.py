@@ -93,7 +93,7 @@ SUMMARY_SCOPE = {
 @pytest.mark.parametrize("username,visible", SUMMARY_SCOPE.items())
 def test_known_summary_counts_all_but_shows_only_the_scope(shared_target, user, username, visible):
     summary = known_target_summary(_website("http://www.secret-shuake.cn"), user(username))
-    assert summary["known"] is True
+    assert summary["known"] is True and summary
     assert summary["referral_count"] == 3
     shown = {r["id"] for r in summary["visible_referrals"]}
     assert shown == {shared_target[name].id for name in visible}
@@ -105,9 +105,17 @@ def test_known_summary_counts_all_but_shows_only_the_scope(shared_target, user, 
     assert (summary["target_id"] is not None) == bool(visible)
 
 
+def test_known_summary_leaves_out_the_referral_being_edited(shared_target, user):
+    actor = user("edu-44.intake_officer")
+    summary = known_target_summary(_website("secret-shuake.cn", referral_id=str(shared_target["a"].id)), actor)
+    assert summary["referral_count"] == 2
+    assert [r["id"] for r in summary["visible_referrals"]] == [shared_target["c"].id]
+
+
 def test_known_summary_of_an_unknown_or_malformed_target(db_session, user):
     actor = user("edu-44.intake_officer")
-    assert known_target_summary(_website("never-seen-before.cn"), actor)["known"] is False
+    unknown = known_target_summary(_website("never-seen-before.cn"), actor)
+    assert unknown["known"] is False and not unknown
     bad = known_target_summary(_website("not a url"), actor)
     assert bad["known"] is False and "url" in bad["errors"]
 

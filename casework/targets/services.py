@@ -140,17 +140,25 @@ def visible_referrals_of(target: Target, user) -> list[Referral]:
     ))
 
 
-def known_target_summary(data: dict, user) -> dict:
+class TargetSummary(dict):
+    """The summary as a dict; it is truthy only when the target is already known."""
+
+    def __bool__(self) -> bool:
+        return bool(self.get("known"))
+
+
+def known_target_summary(data: dict, user) -> TargetSummary:
     """What the registry knows about the target described by ``data``, within ``user``'s scope.
 
     Returns ``{"known", "target_id", "kind", "key", "referral_count", "visible_referrals"
     (list of {"id", "number", "title", "state"}), "hidden_count", "latest_disposal",
     "status", "back_online", "errors"}``. Referrals outside the scope appear only in
     ``hidden_count``; ``target_id`` is given only when one of its referrals is visible.
+    A ``referral_id`` in ``data`` (the referral being edited) is left out of the counts.
     """
-    summary = {"known": False, "target_id": None, "kind": None, "key": None, "referral_count": 0,
+    summary = TargetSummary({"known": False, "target_id": None, "kind": None, "key": None, "referral_count": 0,
                "visible_referrals": [], "hidden_count": 0, "latest_disposal": None,
-               "status": None, "back_online": False, "errors": {}}
+               "status": None, "back_online": False, "errors": {}})
     try:
         fields = clean_target(data)
     except ValidationFailed as error:
@@ -160,9 +168,12 @@ def known_target_summary(data: dict, user) -> dict:
     target = find_target(fields["kind"], fields["key"])
     if target is None:
         return summary
-    total = db.session.scalar(select(func.count()).select_from(ReferralTarget)
-                              .where(ReferralTarget.target_id == target.id)) or 0
-    visible = visible_referrals_of(target, user)
+    editing = int(data["referral_id"]) if str(data.get("referral_id") or "").isdigit() else None
+    total = db.session.scalar(select(func.count()).select_from(ReferralTarget).where(
+        ReferralTarget.target_id == target.id, ReferralTarget.referral_id != (editing or 0))) or 0
+    visible = [r for r in visible_referrals_of(target, user) if r.id != editing]
+    if total == 0:
+        return summary
     summary.update(
         known=True,
         target_id=target.id if visible else None,
