@@ -14,6 +14,7 @@ from casework.accounts.models import User, UserRole
 from casework.assignments.models import Assignment
 from casework.audit.services import record_event
 from casework.db_types import utcnow
+from casework.errors import DomainError
 from casework.extensions import db
 from casework.referrals.models import Referral
 from casework.workflow import clocks
@@ -53,13 +54,24 @@ def sweep(now: datetime | None = None) -> SweepReport:
                               "due_at": clock.due_at.isoformat()})
         report.overdue += 1
         if rule.on_expiry:
-            fire_system(subject, rule.on_expiry, {"clock_id": clock.id})
-            report.expired += 1
+            report.expired += _expire(clock, subject, rule.on_expiry)
         if rule.remind:
             report.reminders += _queue_reminders(clock, subject)
         clocks.sync_subject(subject)
     db.session.flush()
     return report
+
+
+def _expire(clock: Clock, subject, trigger: str) -> int:
+    """Fire the rule's expiry trigger; a refusal is recorded and the sweep goes on."""
+    try:
+        with db.session.begin_nested():
+            fire_system(subject, trigger, {"clock_id": clock.id})
+    except DomainError as error:
+        record_event("clock.expiry_refused", None, clock, actor_name="system", outcome="refused",
+                     payload={"trigger": trigger, "reason": error.message})
+        return 0
+    return 1
 
 
 def _queue_reminders(clock: Clock, subject) -> int:
