@@ -101,6 +101,36 @@ def test_slow_times_out_within_the_bound(servers):
     assert result["status"] == "unknown" and "0.5" in result["detail"]
 
 
+def test_a_server_dripping_bytes_is_cut_off_at_the_deadline():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def drip():
+        conn, _ = listener.accept()
+        conn.recv(1024)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        while not stop.is_set():
+            try:
+                conn.sendall(b"a")
+            except OSError:
+                break
+            time.sleep(0.1)
+        conn.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    try:
+        started = time.monotonic()
+        result = check(f"http://127.0.0.1:{listener.getsockname()[1]}/",
+                       CheckOptions(timeout=0.5, deadline=1.0, allow_private=True))
+        assert time.monotonic() - started < 1.5
+        assert result["status"] == "unknown" and "1 s" in result["detail"]
+    finally:
+        stop.set()
+        listener.close()
+
+
 def test_on_host_redirect_is_followed_and_recorded(servers):
     base, handler, _ = servers
     result = check(base + "/to-home")

@@ -13,6 +13,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -74,7 +75,9 @@ def _result(status: str, detail: str, **extra) -> dict:
     return {"status": status, "method": "http", "detail": detail, **extra}
 
 
-def _request(url: str, timeout: float, options: CheckOptions) -> int | tuple[int, str]:
+def _request(url: str, timeout: float, remaining: float, options: CheckOptions) -> int | tuple[int, str]:
+    """One GET: status (and Location of a redirect). Each socket wait is bounded by ``timeout``;
+    the whole exchange by ``remaining`` (a server dripping bytes slowly is cut off)."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     if not options.allow_private and _is_private(parts.hostname, port):
@@ -86,15 +89,37 @@ def _request(url: str, timeout: float, options: CheckOptions) -> int | tuple[int
         conn = http.client.HTTPSConnection(parts.hostname, port, timeout=timeout, context=context)
     else:
         conn = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
+    expired = threading.Event()
+
+    def cut_off() -> None:
+        expired.set()
+        if conn.sock is not None:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(remaining, cut_off)
+    watchdog.start()
     try:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "*/*", "Connection": "close"})
         response = conn.getresponse()
-        response.read(65536)
+        if expired.is_set():
+            raise DeadlinePassed()
         location = response.getheader("Location")
         return (response.status, location) if response.status in REDIRECT_CODES and location else response.status
+    except (OSError, http.client.HTTPException):
+        if expired.is_set():
+            raise DeadlinePassed() from None
+        raise
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+class DeadlinePassed(Exception):
+    pass
 
 
 @register_checker("website")
@@ -111,7 +136,10 @@ def http_check(target: dict, options: CheckOptions = CheckOptions()) -> dict:
         if remaining <= 0:
             return _result("unknown", "overall deadline passed", redirects=redirects, final_url=current)
         try:
-            answer = _request(current, min(options.timeout, remaining), options)
+            answer = _request(current, min(options.timeout, remaining), remaining, options)
+        except DeadlinePassed:
+            return _result("unknown", f"no complete answer within {options.deadline:g} s", redirects=redirects,
+                           final_url=current)
         except PermissionError as exc:
             return _result("unknown", str(exc), redirects=redirects, final_url=current)
         except (socket.timeout, TimeoutError):
