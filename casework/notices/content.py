@@ -34,10 +34,13 @@ class Content:
 @lru_cache(maxsize=1)
 def _labels() -> dict:
     labels: dict[str, dict[str, str]] = {}
-    for name in ("choices.toml", "dispositions.toml"):
+    for name in ("choices.toml", "dispositions.toml", "clocks.toml"):
         path = WORKFLOWS_DIR / name
         if path.exists():
             for group, entries in tomllib.loads(path.read_text(encoding="utf-8")).items():
+                if name == "clocks.toml":
+                    labels.setdefault("clocks", {})[group] = (entries.get("label") or {}).get("zh", group)
+                    continue
                 labels.setdefault(group, {}).update(
                     {code: spec.get("zh", code) for code, spec in entries.items() if isinstance(spec, dict)})
     return labels
@@ -129,10 +132,11 @@ def assessment_opinion(referral, assignment, issuer, recipient, data) -> Content
     assessment = referral.assessment
     get = lambda name, default="": (data.get(name) or getattr(assessment, name, None) or default)  # noqa: E731
     behaviours = get("behaviours", [])
-    recommendations = data.get("agencies") or (assessment.recommendations if assessment else []) or []
+    recommendations = (assessment.recommendations if assessment else None) or data.get("agencies") or []
     rec_lines = []
     for item in recommendations:
-        agency_id = item.get("agency_id") or item.get("id") if isinstance(item, dict) else item
+        agency_id = (item.get("agency_id") or item.get("agency") or item.get("id")) if isinstance(item, dict) else item
+        agency_id = getattr(agency_id, "id", agency_id)
         agency = db.session.get(Agency, int(agency_id)) if agency_id else None
         reason = item.get("reason", "") if isinstance(item, dict) else ""
         if agency is not None:
@@ -234,15 +238,31 @@ def feedback_letter(referral, assignment, issuer, recipient, data) -> Content:
 
 def reminder_letter(referral, assignment, issuer, recipient, data) -> Content:
     subject = assignment or referral
-    due = chinese_date(getattr(subject, "due_at", None))
-    step = (data.get("step") or "").strip()
-    return Content(
+    due = _due_date(data.get("due_at")) or chinese_date(getattr(subject, "due_at", None))
+    step = (data.get("step") or label("clocks", data.get("clock")) or "").strip()
+    content = Content(
         title=f"关于督促办理“{referral.title}”线索的催办函", recipient=recipient,
         paragraphs=[f"“{referral.title}”线索（线索编号{referral.number}）"
-                    f"{'的' + step if step else ''}办理期限{'已于' + due + '届满' if due else '已届满'}，"
+                    f"{'的' + step if step else '的办理期限'}{'已于' + due + '届满' if due else '已届满'}，"
                     f"至今未见办理结果。"],
         closing="请你单位抓紧办理，并于收到本函后3个工作日内反馈办理情况。",
     )
+    content.facts = {"clock": data.get("clock"), "due": due}
+    return content
+
+
+def _due_date(value) -> str:
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        from datetime import timezone
+
+        moment = moment.replace(tzinfo=timezone.utc)
+    return chinese_date(moment)
 
 
 def reconsideration_request(referral, assignment, issuer, recipient, data) -> Content:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
+from casework.audit.models import AuditChainHead
 from casework.audit.services import record_event
 from casework.db_types import utcnow
 from casework.errors import DomainError, ValidationFailed
@@ -120,9 +121,11 @@ def _parties(kind: str, subject, actor, data: dict):
         return referral, assignment, actor_agency or assignment.agency, None
     if kind == "reconsideration_request":
         return referral, assignment, actor_agency or origin, assignment.agency
-    if assignment is not None:  # reminder to the agency holding the assignment
+    overdue = _agency(data.get("responsible_agency_id"))
+    if assignment is not None and (overdue is None or overdue.id == assignment.agency_id):
         return referral, assignment, actor_agency or origin, assignment.agency
-    return referral, None, actor_agency or origin.parent or origin, origin
+    overdue = overdue or origin  # the education department itself is late: its supervisor reminds it
+    return referral, assignment, actor_agency or overdue.parent or overdue, overdue
 
 
 def _agency(value) -> Agency | None:
@@ -196,6 +199,7 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
     _validate(kind, issuer, recipient, content, data)
     issued_at = utcnow()
     year = local_date(issued_at).year
+    _lock_audit_chain()  # same lock order as every audited transition: chain head, then the counter
     with db.session.begin_nested():
         serial, number = take_number(issuer, KINDS[kind].series, year)
         notice = Notice(
@@ -222,6 +226,10 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
         "assignment_id": notice.assignment_id, "supersedes": supersedes.id if supersedes is not None else None,
     }, actor_name=None if actor is not None else "system")
     return notice
+
+
+def _lock_audit_chain() -> None:
+    db.session.execute(select(AuditChainHead.id).where(AuditChainHead.id == 1).with_for_update())
 
 
 def _template_context(notice: Notice, content, issuer: Agency, recipient: Agency | None) -> dict:

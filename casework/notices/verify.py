@@ -64,7 +64,7 @@ def read_upload(stream, limit: int | None = None) -> bytes:
     if not data:
         raise ValidationFailed({"file": "the file is empty"})
     if len(data) > limit:
-        raise ValidationFailed({"file": f"the file is larger than {limit // (1024 * 1024)} MB"})
+        raise ValidationFailed({"file": "the file is larger than the limit"})
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
         raise ValidationFailed({"file": "the file is not a PDF"})
     return data

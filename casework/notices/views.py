@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from casework.audit.services import record_event
 from casework.errors import ValidationFailed
 from casework.extensions import db
+from casework.notices.content import chinese_date
 from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip
 from casework.notices.models import Notice
 from casework.notices.verify import find_by_bytes, find_by_code, max_upload_bytes, public_facts, read_upload
@@ -50,6 +51,20 @@ def attachment_response(body: bytes, filename: str, ascii_name: str, mimetype: s
     return response
 
 
+@bp.app_context_processor
+def notice_helpers() -> dict:
+    return {"visible_notices": visible_notices, "format_notice_date": lambda n: chinese_date(n.issued_at)}
+
+
+def visible_notices(referral) -> list[Notice]:
+    """The referral's notices the current user may download, in issue order (for the referral page)."""
+    from casework.notices.dossier import referral_notices
+
+    if not current_user.is_authenticated:
+        return []
+    return [n for n in referral_notices(referral) if may_see_notice(n, current_user)]
+
+
 @bp.get("/notices/<int:notice_id>.pdf")
 @login_required
 @transactional
@@ -68,9 +83,7 @@ def dossier(referral_id: int, fmt: str):
     if fmt not in ("pdf", "zip"):
         abort(404)
     referral = get_referral_or_404(referral_id, current_user)
-    from casework.notices.dossier import referral_notices
-
-    visible = [n for n in referral_notices(referral) if may_see_notice(n, current_user)]
+    visible = visible_notices(referral)
     built = build_dossier(referral, visible)
     record_event("notice.dossier_export", current_user, referral, payload={"format": fmt, "notices": len(visible)})
     if fmt == "pdf":
