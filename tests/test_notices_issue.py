@@ -1,6 +1,9 @@
 """Issuing: gap-free numbers, refusals that consume nothing, corrections, audit."""
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import func, select
 
@@ -10,6 +13,8 @@ from casework.extensions import db
 from casework.notices.models import Notice, NoticeCounter
 from casework.notices.services import correct_notice, issue_notice
 from tests.notices_subjects import add_disposition, find_agency, find_user, make_assignment, make_referral
+
+YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
 
 
 def counter(agency_code: str, series: str) -> int:
@@ -31,8 +36,8 @@ def test_numbers_run_per_agency_series_and_year_without_gaps(db_session):
     letter = issue_notice("return_notice", make_assignment(referral, "cac-11", state="returned"), officer,
                           {"reason": "请补充截图。"})
     assert [n.serial for n in first] == [1, 2, 3]
-    assert [n.document_number for n in first] == [f"京网信收〔2026〕{i}号" for i in (1, 2, 3)]
-    assert letter.serial == 1 and letter.document_number == "京网信函〔2026〕1号"
+    assert [n.document_number for n in first] == [f"京网信收〔{YEAR}〕{i}号" for i in (1, 2, 3)]
+    assert letter.serial == 1 and letter.document_number == f"京网信函〔{YEAR}〕1号"
     assert counter("cac-11", "receipt") == 3 and counter("cac-11", "letter") == 1
     assert len({n.verification_code for n in [*first, letter]}) == 4
 

@@ -1,6 +1,9 @@
 """Notices read back from their PDFs: text, fonts, page size, margins, number, PDF/A, embedded JSON."""
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import io
 import json
 import re
@@ -13,8 +16,10 @@ from pypdf import PdfReader
 from casework.extensions import db
 from tests.notices_subjects import RARE_NAME, find_user, make_assignment, make_referral
 
+YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
+
 MM = 72 / 25.4
-NUMBER = re.compile(r"^\S+〔2026〕[1-9]\d*号$")
+NUMBER = re.compile(rf"^\S+〔{YEAR}〕[1-9]\d*号$")
 LONG_REASON = "请补充网站截图、支付记录和学生证言。" * 80
 
 
@@ -94,8 +99,8 @@ def test_text_contains_number_title_and_rare_characters(issued):
 def test_number_format(issued):
     for doc in issued.values():
         assert NUMBER.match(doc.number), doc.number
-    assert issued["letter"].number.startswith("粤教高函〔2026〕")
-    assert issued["long"].number.startswith("粤公网安函〔2026〕")
+    assert issued["letter"].number.startswith(f"粤教高函〔{YEAR}〕")
+    assert issued["long"].number.startswith(f"粤公网安函〔{YEAR}〕")
 
 
 def test_every_font_is_embedded(issued):
@@ -145,7 +150,7 @@ def test_type_area_is_22_lines_of_28_characters(lines):
 
 
 def test_number_flush_right_and_page_numbers(lines):
-    number = next(r for r in lines["letter"][0] if "〔2026〕" in r[4])
+    number = next(r for r in lines["letter"][0] if f"〔{YEAR}〕" in r[4])
     assert abs(number[2] - (210 - 26)) <= 1
     assert not any(re.fullmatch(r"—\d+—", r[4]) for r in lines["long"][0])  # none on page 1
     even = next(r for r in lines["long"][1] if re.fullmatch(r"—\d+—", r[4]))

@@ -1,0 +1,48 @@
+"""Notices issued by the real workflow engine: each transition's notice, parties and numbers."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from casework.extensions import db
+from casework.notices.models import Notice
+from tests.test_workflow_support import act, assignment_of, find_agency, routed_referral
+
+YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
+
+
+def notices_of(referral) -> list[Notice]:
+    return list(db.session.scalars(select(Notice).where(Notice.referral_id == referral.id).order_by(Notice.id)))
+
+
+def test_transitions_issue_their_notices_to_the_right_parties(app, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "ISSUE_NOTICES", True)
+    referral = routed_referral("44", "psb-44", "ca-44")
+    police, telecom = assignment_of(referral, "psb-44"), assignment_of(referral, "ca-44")
+    act(police, "receive", "psb-44.case_officer")
+    act(police, "decline_filing", "psb-44.case_officer", reason="未达到立案标准")
+    act(police, "request_reconsideration", "edu-44.approver", reason="涉案金额较大，请求复议")
+    act(telecom, "receive", "ca-44.case_officer")
+    act(telecom, "transfer", "ca-44.case_officer", agency=find_agency("ca-11").id, reason="网站备案地在北京")
+
+    issued = [(n.kind, n.issuer.code, n.recipient.code if n.recipient else None) for n in notices_of(referral)]
+    assert issued == [
+        ("assessment_opinion", "edu-44", None),
+        ("referral_letter", "edu-44", "psb-44"),
+        ("referral_letter", "edu-44", "ca-44"),
+        ("receipt", "psb-44", "edu-44"),
+        ("refusal_notice", "psb-44", "edu-44"),
+        ("reconsideration_request", "edu-44", "psb-44"),
+        ("receipt", "ca-44", "edu-44"),
+        ("referral_letter", "ca-44", "ca-11"),
+    ]
+    by_kind = {n.kind: n for n in notices_of(referral)}
+    assert by_kind["refusal_notice"].title == "不予立案告知书"
+    assert "未达到立案标准" in by_kind["refusal_notice"].data["facts"]["reason"]
+    letters = [n for n in notices_of(referral) if n.kind == "referral_letter"]
+    assert [n.document_number for n in letters[:2]] == [f"粤教高函〔{YEAR}〕1号", f"粤教高函〔{YEAR}〕2号"]
+    transfer = letters[-1]
+    assert transfer.assignment.agency.code == "ca-11" and transfer.assignment.transferred_from_id == telecom.id
+    assert "网站备案地在北京" in transfer.data["facts"]["reason"]
