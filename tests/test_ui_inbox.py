@@ -11,7 +11,7 @@ from sqlalchemy import event
 from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
-from casework.referrals.queries import inbox_tabs
+from casework.referrals.queries import PAGE_SIZE, inbox_tabs
 from tests.factories import make_referral
 from tests.test_ui_support import fresh_login_cache  # noqa: F401
 
@@ -47,7 +47,8 @@ def test_education_desk_tabs(login_as, user):
     referral_in("closed", intake, due_at=now - timedelta(days=9))
     db.session.commit()
     html = login_as("edu-44.assessor").get("/?tab=all").get_data(as_text=True)
-    assert tab_counts(html) == {"receive": 2, "action": 1, "approval": 1, "due_soon": 1, "overdue": 1, "all": 5}
+    assert tab_counts(html) == {"receive": 2, "action": 1, "approval": 1, "due_soon": 1, "overdue": 1}
+    assert html.count("<tr class=") == 5
 
 
 def test_referrals_waiting_for_the_referring_department_are_in_action(login_as, user, agency):
@@ -71,7 +72,7 @@ def test_agency_desk_lists_its_assignments_overdue_first(login_as, user, agency)
     client = login_as("psb-44.case_officer")
     html = client.get("/").get_data(as_text=True)
     counts = tab_counts(html)
-    assert counts["receive"] == 2 and counts["overdue"] == 1 and counts["due_soon"] == 1 and counts["all"] == 2
+    assert counts["receive"] == 2 and counts["overdue"] == 1 and counts["due_soon"] == 1
     assert other.number not in html
     assert html.index(late.number) < html.index(soon.number)
     assert re.search(r'<tr class="row-overdue">\s*<td><a [^>]*>' + re.escape(late.number), html)
@@ -83,20 +84,20 @@ def test_tabs_are_counted_for_each_user_in_scope(user, agency):
     intake = user("edu-11.intake_officer")
     referral_in("submitted", intake)
     counts = {t.key: t.count for t in inbox_tabs(user("edu-44.assessor"))}
-    assert counts["all"] == 0
+    assert counts["receive"] == 0
     counts = {t.key: t.count for t in inbox_tabs(user("moe.assessor"))}
     assert counts["receive"] == 1
 
 
 def test_pagination(login_as, user):
     intake = user("edu-44.intake_officer")
-    for _ in range(55):
+    for _ in range(PAGE_SIZE + 5):
         referral_in("draft", intake)
     db.session.commit()
     client = login_as("edu-44.intake_officer")
     first = client.get("/?tab=action").get_data(as_text=True)
     second = client.get("/?tab=action&page=2").get_data(as_text=True)
-    assert first.count("/referrals/") - first.count("/referrals/new") == 50
+    assert first.count('<tr class=') == PAGE_SIZE
     assert "第2页，共2页" in second
 
 
@@ -133,6 +134,6 @@ def test_inbox_queries_are_bounded_and_do_not_grow(login_as, user, agency, usern
     add(40)
     with counted_statements() as many:
         html = client.get(f"/?tab={tab}").get_data(as_text=True)
-    assert html.count('<tr class=') >= 43 or html.count("/referrals/") >= 43
+    assert html.count('<tr class=') == PAGE_SIZE
     assert len(many) == len(few), many
     assert len(many) <= 8, many

@@ -1,6 +1,8 @@
 """Functions the templates call: labels, option lists of the workflow forms, the clock."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -60,4 +62,51 @@ def register_template_helpers(bp: Blueprint) -> None:
                      forms.field_options, submitted_field, submitted_value, today_cst):
         bp.add_app_template_global(function)
     bp.add_app_template_global(utcnow, "now_utc")
+    bp.add_app_template_global(list_rows)
     bp.add_app_template_global(ASSIGNMENT_TERMINAL, "assignment_terminal")
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One list row, formatted once (the locale is looked up once per page, not per cell)."""
+
+    url: str
+    number: str
+    title: str
+    state: str
+    state_label: str
+    origin: str
+    region: str
+    due: str
+    overdue: bool
+    opened: str
+
+
+def list_rows(rows, show_url_prefix: str) -> list[ListRow]:
+    from flask_babel import get_locale
+
+    from casework.web.i18n import CST
+
+    zh = str(get_locale() or "zh").startswith("zh")
+    dates: dict = {}
+
+    def day(value, with_time=False):
+        if value is None:
+            return ""
+        key = (value, with_time)
+        if key not in dates:
+            local = value.astimezone(CST)
+            text = f"{local.year}年{local.month}月{local.day}日" if zh else local.strftime("%Y-%m-%d")
+            dates[key] = f"{text} {local:%H:%M}" if with_time else text
+        return dates[key]
+
+    result = []
+    for row in rows:
+        referral = row.referral
+        kind = row.assignment.agency.kind if row.assignment is not None else None
+        result.append(ListRow(
+            url=f"{show_url_prefix}{referral.id}", number=referral.number, title=referral.title,
+            state=row.state, state_label=labels.state_label(row.state, kind),
+            origin=referral.origin_agency.name, region=referral.region_code or "",
+            due=day(row.due_at, True), overdue=row.is_overdue, opened=day(referral.created_at)))
+    return result

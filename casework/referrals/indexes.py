@@ -5,9 +5,13 @@ from casework.assignments.models import Assignment
 from casework.referrals.models import Referral
 
 INBOX_INDEXES = (
-    Index("ix_referrals_origin_state", Referral.origin_agency_id, Referral.state, Referral.due_at),
+    Index("ix_referrals_origin_state", Referral.origin_agency_id, Referral.state, Referral.due_at,
+          Referral.overdue),
     Index("ix_referrals_origin_created", Referral.origin_agency_id, Referral.created_at),
     Index("ix_referrals_state_due", Referral.state, Referral.due_at),
-    Index("ix_assignments_agency_state", Assignment.agency_id, Assignment.state, Assignment.due_at),
+    Index("ix_assignments_agency_state", Assignment.agency_id, Assignment.state, Assignment.due_at,
+          Assignment.overdue),
     Index("ix_assignments_agency_due", Assignment.agency_id, Assignment.due_at),
+    Index("ix_assignments_agency_routed", Assignment.agency_id, Assignment.routed_at),
+    Index("ix_assignments_state_referral", Assignment.state, Assignment.referral_id),
 )

@@ -56,6 +56,11 @@ def state_label(state: str | None, kind: str | None = None) -> str:
     """``kind``: the agency kind of an assignment (a per-kind workflow may rename a state)."""
     if not state:
         return ""
+    return _state_label(state, kind, "en" if str(get_locale() or "zh").startswith("en") else "zh")
+
+
+@functools.cache
+def _state_label(state: str, kind: str | None, _lang: str) -> str:
     for name in ([f"assignment.{kind}"] if kind else []) + ["referral", "assignment"]:
         if state in _states_of(name):
             return _pick(_states_of(name)[state]) or state

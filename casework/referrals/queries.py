@@ -5,6 +5,7 @@ total of the current list and one for the rows (their agencies are joined eagerl
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,11 +19,11 @@ from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.referrals.models import Referral
-from casework.referrals.scoping import scoped_referrals
+from casework.referrals.scoping import scoped_referrals, supervised_agency_ids
 from casework.targets.models import ReferralTarget, Target
 from casework.web.i18n import CST
 
-PAGE_SIZE = 50
+PAGE_SIZE = 30
 DUE_SOON = timedelta(days=3)
 EXPORT_LIMIT = 10_000
 
@@ -85,12 +86,15 @@ class InboxRow:
 @dataclass
 class Page:
     rows: list[InboxRow]
-    total: int
+    total: int | None
     page: int
+    has_next: bool = False
     page_size: int = PAGE_SIZE
 
     @property
-    def pages(self) -> int:
+    def pages(self) -> int | None:
+        if self.total is None:
+            return None
         return max(1, math.ceil(self.total / self.page_size))
 
 
@@ -98,95 +102,116 @@ def is_agency_desk(user: User) -> bool:
     return user.agency.kind != "education"
 
 
-def _desk(user: User):
-    """The item each inbox row is about (the agency's assignment or the referral), and its tabs."""
-    if is_agency_desk(user):
-        return Assignment, AGENCY_TABS, ASSIGNMENT_TERMINAL
-    return Referral, EDUCATION_TABS, REFERRAL_TERMINAL
+@functools.cache
+def open_states(subject: str) -> frozenset[str]:
+    """States of the referral (or of any assignment variant) that are not final."""
+    from workflows import declarations
+
+    states: set[str] = set()
+    for lifecycle in declarations().lifecycles.values():
+        if lifecycle.subject == subject:
+            states |= set(lifecycle.states) - lifecycle.final_states()
+    return frozenset(states)
 
 
-def _desk_select(user: User, *columns):
-    """``scoped_referrals`` narrowed to this desk; for agencies joined to the agency's assignment."""
-    query = scoped_referrals(user)
-    if columns:
-        query = query.with_only_columns(*columns)
-    if is_agency_desk(user):
-        query = query.join_from(Referral, Assignment, and_(Assignment.referral_id == Referral.id,
-                                                           Assignment.agency_id == user.agency_id))
-    return query
+class Desk:
+    """One user's inbox. The scope is built once; every query starts from it.
 
+    An education desk lists the referrals of its own (and supervised) departments; an agency desk
+    lists its agency's assignments. Tab counts cover open work only, so they cost the same at
+    100,000 referrals as at 100; the "all" tab is paged without a total.
+    """
 
-def _open_due(item, terminal, now: datetime):
-    due_soon = and_(item.due_at.is_not(None), item.due_at >= now, item.due_at < now + DUE_SOON,
-                    item.overdue.is_(False))
-    overdue = or_(item.overdue.is_(True), and_(item.due_at.is_not(None), item.due_at < now))
-    open_ = item.state.not_in(terminal)
-    return and_(open_, due_soon), and_(open_, overdue)
+    def __init__(self, user: User, now: datetime | None = None):
+        self.user = user
+        self.now = now or utcnow()
+        self.agency_desk = is_agency_desk(user)
+        self.scope = scoped_referrals(user)
+        if self.agency_desk:
+            self.item, self.tabs, self.terminal = Assignment, AGENCY_TABS, ASSIGNMENT_TERMINAL
+            self.open = open_states("assignment")
+            self.base = self.scope.join_from(Referral, Assignment, and_(
+                Assignment.referral_id == Referral.id, Assignment.agency_id == user.agency_id))
+        else:
+            self.item, self.tabs, self.terminal = Referral, EDUCATION_TABS, REFERRAL_TERMINAL
+            self.open = open_states("referral")
+            self.base = self.scope.where(Referral.origin_agency_id.in_(supervised_agency_ids(user)))
+
+    def _select(self, *columns):
+        query = self.base.with_only_columns(*columns) if columns else self.base
+        if self.agency_desk and columns:
+            query = query.select_from(Referral)
+        return query
+
+    def _due(self):
+        item, now = self.item, self.now
+        due_soon = and_(item.due_at.is_not(None), item.due_at >= now, item.due_at < now + DUE_SOON,
+                        item.overdue.is_(False))
+        overdue = or_(item.overdue.is_(True), and_(item.due_at.is_not(None), item.due_at < now))
+        return due_soon, overdue
+
+    def condition(self, tab: str):
+        due_soon, overdue = self._due()
+        open_ = self.item.state.in_(self.open)
+        if tab == "action" and not self.agency_desk:
+            return or_(self.item.state.in_(self.tabs[tab]), and_(open_, _origin_action()))
+        if tab in self.tabs:
+            return self.item.state.in_(self.tabs[tab])
+        return {"due_soon": and_(open_, due_soon), "overdue": and_(open_, overdue)}.get(tab, literal(True))
+
+    def tabs_with_counts(self) -> list[Tab]:
+        """The tabs with their counts, in one grouped query over the open items."""
+        due_soon, overdue = self._due()
+        waiting = literal(0)
+        if not self.agency_desk:
+            waiting = func.sum(case((and_(self.item.state.not_in(self.tabs["action"]), _origin_action()), 1),
+                                    else_=0))
+        query = self._select(
+            self.item.state, func.count(),
+            func.sum(case((due_soon, 1), else_=0)), func.sum(case((overdue, 1), else_=0)), waiting,
+        ).where(self.item.state.in_(self.open)).group_by(self.item.state)
+        counts: dict[str, int | None] = dict.fromkeys(TAB_ORDER, 0)
+        for state, total, soon, late, origin_waiting in db.session.execute(query):
+            counts["due_soon"] += soon or 0
+            counts["overdue"] += late or 0
+            counts["action"] += origin_waiting or 0
+            for key, states in self.tabs.items():
+                if state in states:
+                    counts[key] += total
+        counts["all"] = None
+        return [Tab(key, TAB_LABELS[key], counts[key]) for key in TAB_ORDER]
+
+    def page(self, tab: str, page: int = 1, total: int | None = None) -> Page:
+        """One page of the tab's items; on work tabs the earliest due date first."""
+        query = self.base.where(self.condition(tab))
+        if self.agency_desk:
+            query = query.add_columns(Assignment)
+        if tab == "all" and self.agency_desk:
+            order = (Assignment.routed_at.desc(), Assignment.id.desc())
+        elif tab == "all":
+            order = (Referral.created_at.desc(), Referral.id.desc())
+        else:
+            order = (self.item.due_at.asc().nulls_last(), self.item.id.desc())
+        query = query.order_by(*order).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        if self.agency_desk:
+            rows = [InboxRow(r, a) for r, a in db.session.execute(query)]
+        else:
+            rows = [InboxRow(r) for r in db.session.scalars(query)]
+        return Page(rows[:PAGE_SIZE], total, page, has_next=len(rows) > PAGE_SIZE)
 
 
 def _origin_action():
     """The referral has an assignment waiting for the referring department."""
-    return exists().where(Assignment.referral_id == Referral.id, Assignment.state.in_(ORIGIN_ACTION_STATES))
-
-
-def tab_condition(user: User, tab: str, now: datetime):
-    item, tabs, terminal = _desk(user)
-    due_soon, overdue = _open_due(item, terminal, now)
-    if tab == "action" and not is_agency_desk(user):
-        return or_(item.state.in_(tabs[tab]), and_(item.state.not_in(terminal), _origin_action()))
-    if tab in tabs:
-        return item.state.in_(tabs[tab])
-    return {"due_soon": due_soon, "overdue": overdue}.get(tab, literal(True))
+    return Referral.id.in_(select(Assignment.referral_id).where(Assignment.state.in_(ORIGIN_ACTION_STATES)))
 
 
 def inbox_tabs(user: User, now: datetime | None = None) -> list[Tab]:
-    """The tabs with their counts, in one grouped query."""
-    now = now or utcnow()
-    item, tabs, terminal = _desk(user)
-    due_soon, overdue = _open_due(item, terminal, now)
-    waiting = literal(0)
-    if not is_agency_desk(user):
-        waiting = func.sum(case((and_(item.state.not_in(terminal | tabs["action"]), _origin_action()), 1),
-                                else_=0))
-    query = _desk_select(
-        user, item.state, func.count(),
-        func.sum(case((due_soon, 1), else_=0)), func.sum(case((overdue, 1), else_=0)), waiting,
-    ).group_by(item.state)
-    counts = dict.fromkeys(TAB_ORDER, 0)
-    for state, total, soon, late, origin_waiting in db.session.execute(query):
-        counts["all"] += total
-        counts["due_soon"] += soon or 0
-        counts["overdue"] += late or 0
-        counts["action"] += origin_waiting or 0
-        for key, states in tabs.items():
-            if state in states:
-                counts[key] += total
-    return [Tab(key, TAB_LABELS[key], counts[key]) for key in TAB_ORDER]
-
-
-def _rows(user: User, query) -> list[InboxRow]:
-    if is_agency_desk(user):
-        return [InboxRow(r, a) for r, a in db.session.execute(query)]
-    return [InboxRow(r) for r in db.session.scalars(query)]
+    return Desk(user, now).tabs_with_counts()
 
 
 def inbox_page(user: User, tab: str, page: int = 1, now: datetime | None = None,
                total: int | None = None) -> Page:
-    """One page of the tab's items; due items first (earliest due date first)."""
-    now = now or utcnow()
-    item, _tabs, _terminal = _desk(user)
-    condition = tab_condition(user, tab, now)
-    if total is None:
-        total = db.session.scalar(_desk_select(user, func.count()).where(condition))
-    query = _desk_select(user).where(condition)
-    if is_agency_desk(user):
-        query = query.add_columns(Assignment)
-    if tab == "all":
-        order = (Referral.created_at.desc(), Referral.id.desc())
-    else:
-        order = (item.due_at.asc().nulls_last(), item.id.desc())
-    query = query.order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    return Page(_rows(user, query), total, page)
+    return Desk(user, now).page(tab, page, total)
 
 
 @dataclass
@@ -240,6 +265,16 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def target_match(text: str):
+    """Targets whose registry key (normalised domain/URL, package name, platform:account) or name
+    contains ``text``. Evaluated once over the targets, not once per referral."""
+    term = text.strip()
+    if term.isascii():
+        term = term.lower().removeprefix("https://").removeprefix("http://")
+        return or_(Target.key.like(_like(term), escape="\\"), Target.name.like(_like(term), escape="\\"))
+    return Target.name.like(_like(term), escape="\\")
+
+
 def _cst_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=CST)
 
@@ -251,11 +286,9 @@ def search_query(user: User, filters: SearchFilters, now: datetime | None = None
     if filters.number:
         query = query.where(Referral.number.ilike(_like(filters.number), escape="\\"))
     if filters.target:
-        pattern = _like(filters.target.lower())
-        matches = or_(*(func.lower(column).like(pattern, escape="\\") for column in (
-            Target.key, Target.name, Target.domain, Target.package_name, Target.account_id)))
-        query = query.where(exists().where(
-            ReferralTarget.referral_id == Referral.id, ReferralTarget.target_id == Target.id, matches))
+        query = query.where(Referral.id.in_(
+            select(ReferralTarget.referral_id).join(Target, ReferralTarget.target_id == Target.id)
+            .where(target_match(filters.target))))
     if filters.state:
         query = query.where(or_(Referral.state == filters.state, exists().where(
             Assignment.referral_id == Referral.id, Assignment.state == filters.state)))
@@ -286,7 +319,7 @@ def search_page(user: User, filters: SearchFilters, page: int = 1) -> Page:
         query.order_by(Referral.created_at.desc(), Referral.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    return Page([InboxRow(r) for r in rows], total, page)
+    return Page([InboxRow(r) for r in rows], total, page, has_next=page * PAGE_SIZE < total)
 
 
 def export_rows(user: User, filters: SearchFilters) -> list[Referral]:

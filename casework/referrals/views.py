@@ -32,14 +32,15 @@ def _page_number() -> int:
 @bp.get("/")
 @login_required
 def inbox():
-    tabs = queries.inbox_tabs(current_user)
+    desk = queries.Desk(current_user)
+    tabs = desk.tabs_with_counts()
     counts = {t.key: t.count for t in tabs}
     tab = request.args.get("tab")
     if tab not in counts:
         tab = next((t.key for t in tabs[:3] if t.count), "all")
-    page = queries.inbox_page(current_user, tab, _page_number(), total=counts[tab])
+    page = desk.page(tab, _page_number(), total=counts[tab])
     return render_template("referrals/inbox.html", tabs=tabs, tab=tab, page=page,
-                           agency_desk=queries.is_agency_desk(current_user))
+                           agency_desk=desk.agency_desk)
 
 
 @bp.get("/search")
