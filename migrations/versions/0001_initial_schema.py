@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 10:52:46.215444
+Create Date: 2026-11-26 11:14:35.269855
 """
 from alembic import op
 import sqlalchemy as sa
@@ -222,7 +222,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_referrals_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_origin_agency_id'), ['origin_agency_id'], unique=False)
         batch_op.create_index('ix_referrals_origin_created', ['origin_agency_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_referrals_origin_state', ['origin_agency_id', 'state', 'due_at'], unique=False)
+        batch_op.create_index('ix_referrals_origin_state', ['origin_agency_id', 'state', 'due_at', 'overdue'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_overdue'), ['overdue'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_region_code'), ['region_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_state'), ['state'], unique=False)
@@ -306,11 +306,13 @@ def upgrade() -> None:
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.create_index('ix_assignments_agency_due', ['agency_id', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_agency_id'), ['agency_id'], unique=False)
-        batch_op.create_index('ix_assignments_agency_state', ['agency_id', 'state', 'due_at'], unique=False)
+        batch_op.create_index('ix_assignments_agency_routed', ['agency_id', 'routed_at'], unique=False)
+        batch_op.create_index('ix_assignments_agency_state', ['agency_id', 'state', 'due_at', 'overdue'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_overdue'), ['overdue'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_referral_id'), ['referral_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_state'), ['state'], unique=False)
+        batch_op.create_index('ix_assignments_state_referral', ['state', 'referral_id'], unique=False)
 
     op.create_table('evidence',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -529,11 +531,13 @@ def downgrade() -> None:
 
     op.drop_table('evidence')
     with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_index('ix_assignments_state_referral')
         batch_op.drop_index(batch_op.f('ix_assignments_state'))
         batch_op.drop_index(batch_op.f('ix_assignments_referral_id'))
         batch_op.drop_index(batch_op.f('ix_assignments_overdue'))
         batch_op.drop_index(batch_op.f('ix_assignments_due_at'))
         batch_op.drop_index('ix_assignments_agency_state')
+        batch_op.drop_index('ix_assignments_agency_routed')
         batch_op.drop_index(batch_op.f('ix_assignments_agency_id'))
         batch_op.drop_index('ix_assignments_agency_due')
 
