@@ -167,7 +167,10 @@ def test_pdfa_3b_identification_in_xmp(issued):
 
 
 def test_structured_data_is_embedded_as_json(issued):
-    attachments = reader(issued["letter"]).attachments
+    pdf = reader(issued["letter"])
+    associated = pdf.trailer["/Root"]["/AF"]
+    assert len(associated) == 1 and associated[0].get_object()["/AFRelationship"] == "/Data"
+    attachments = pdf.attachments
     assert list(attachments) == ["notice.json"]
     data = json.loads(attachments["notice.json"][0])
     assert data["document_number"] == issued["letter"].number

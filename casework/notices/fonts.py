@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import subprocess
 import threading
 from functools import lru_cache
@@ -52,6 +53,7 @@ def common_characters() -> list[int]:
     return sorted(chars)
 
 
+@lru_cache(maxsize=64)
 def fc_match_file(pattern: str) -> tuple[str, int] | None:
     """The file and face index fontconfig finds for ``pattern`` (None when nothing fits)."""
     try:
@@ -149,27 +151,43 @@ def _rename(font_bytes: bytes, family: str, weight: int) -> bytes:
     return out.getvalue()
 
 
+_built: dict[Path, dict[int, Path]] = {}
+
+
 def common_font_files(cache_dir: Path) -> dict[int, Path]:
-    """{weight: path} of the cached common-character fonts; built on first use (about a second)."""
-    found = {}
+    """{weight: path} of the cached common-character fonts; built on first use (about a second).
+
+    When they cannot be built (no HarfBuzz-subset, no Noto Serif CJK, folder not writable) the
+    chain falls back to the full fonts: slower, but every character still prints."""
     with _lock:
+        if cache_dir in _built and all(path.exists() for path in _built[cache_dir].values()):
+            return _built[cache_dir]
+        found = {}
         for weight, pattern in SOURCES.items():
             source = fc_match_file(pattern)
             if source is None or not harfbuzz_subset_available():
                 continue
-            stat = Path(source[0]).stat()
-            key = hashlib.sha256(f"{source}|{stat.st_size}|{stat.st_mtime_ns}|v1".encode()).hexdigest()[:16]
-            target = cache_dir / f"casework-common-{weight}-{key}.otf"
-            if not target.exists():
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                data = _rename(subset_with_harfbuzz(source[0], source[1], common_characters()),
-                               COMMON_FAMILY, weight)
-                partial = target.with_suffix(".part")
-                partial.write_bytes(data)
-                partial.replace(target)
-                log.info("built notice font %s (%d bytes)", target.name, len(data))
-            found[weight] = target
-    return found
+            try:
+                found[weight] = _cached_subset(cache_dir, source, weight)
+            except OSError as exc:
+                log.warning("notices: cannot build the common-character font in %s (%s); "
+                            "using the full CJK fonts", cache_dir, exc)
+        _built[cache_dir] = found
+        return found
+
+
+def _cached_subset(cache_dir: Path, source: tuple[str, int], weight: int) -> Path:
+    stat = Path(source[0]).stat()
+    key = hashlib.sha256(f"{source}|{stat.st_size}|{stat.st_mtime_ns}|v1".encode()).hexdigest()[:16]
+    target = cache_dir / f"casework-common-{weight}-{key}.otf"
+    if not target.exists():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        data = _rename(subset_with_harfbuzz(source[0], source[1], common_characters()), COMMON_FAMILY, weight)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(data)
+        partial.replace(target)
+        log.info("built notice font %s (%d bytes)", target.name, len(data))
+    return target
 
 
 @lru_cache(maxsize=1)

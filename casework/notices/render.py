@@ -79,6 +79,13 @@ def _fetcher(allowed_dir: Path):
     return NoticeFetcher(allowed_protocols=("data", "file"))
 
 
+def _unique_associated_files(_document, pdf) -> None:
+    """WeasyPrint 70 lists an attachment twice in the catalog's /AF; keep each once."""
+    files = pdf.catalog.get("AF")
+    if files:
+        files[:] = list(dict.fromkeys(files))
+
+
 def style_context() -> dict:
     return {"font_faces": font_faces(), "title_fonts": fonts.title_chain(), "body_fonts": fonts.body_chain()}
 
@@ -100,7 +107,7 @@ def html_to_pdf(html: str, *, attachment_json: bytes | None = None, attachment_n
         options = {"attachments": attachments} if attachments else {}
         if pdf_variant:
             options["pdf_variant"] = pdf_variant
-        pdf = document.write_pdf(**options)
+        pdf = document.write_pdf(finisher=_unique_associated_files, **options)
     return Rendered(pdf, len(document.pages))
 
 
