@@ -116,3 +116,23 @@ def test_import_page(referral, login_as):
     assert good.status_code == 302
     assert len(linked_keys(referral)) == 3
     assert login_as("edu-11.intake_officer").get(f"/referrals/{referral.id}/targets/import").status_code == 404
+
+
+def test_known_targets_are_linked_not_duplicated_and_everything_is_audited(referral, user):
+    from casework.audit.models import AuditEvent
+
+    actor = user("edu-44.intake_officer")
+    make_referral(actor, targets=[{"kind": "website", "name": "old", "url": "https://bulk-known.cn"}])
+    import_targets(referral, file("first.csv", csv_bytes(["kind,url", "website,https://bulk-linked.cn"])), actor)
+    data = csv_bytes(["kind,name,url,icp_number", "website,,http://www.bulk-known.cn/,京ICP备11112222号",
+                      "website,,https://bulk-linked.cn", "website,,https://bulk-fresh.cn",
+                      "website,,HTTPS://BULK-FRESH.CN/"])
+    report = import_targets(referral, file("second.csv", data), actor)
+    assert (report.linked, report.new_targets) == (2, 1)
+    assert linked_keys(referral) == {"bulk-known.cn", "bulk-linked.cn", "bulk-fresh.cn"}
+    known = db.session.scalar(select(Target).where(Target.key == "bulk-known.cn"))
+    assert known.name == "old" and known.icp_number == "京ICP备11112222号"
+    events = db.session.scalars(select(AuditEvent.event).where(AuditEvent.actor_id == actor.id)
+                                .order_by(AuditEvent.seq.desc()).limit(5)).all()
+    assert events == ["referral.import_targets", "referral.add_target", "referral.add_target",
+                      "target.create", "target.update"]

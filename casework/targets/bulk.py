@@ -11,12 +11,16 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from casework.audit.services import record_event
 from casework.errors import NotAllowed, ValidationFailed
-from casework.targets.services import clean_target
+from casework.extensions import db
+from casework.targets.models import ReferralTarget
+from casework.targets.services import clean_target, fill_missing, find_targets, new_target
 from casework.targets.text import _
 
-MAX_ROWS = 5000
+MAX_ROWS = 2000
 MAX_BYTES = 10 * 1024 * 1024
 COLUMNS = ("kind", "name", "url", "package_name", "store", "developer", "platform", "account_id",
            "icp_number", "ip_addresses", "operator_name", "operator_uscc", "contact", "note")
@@ -147,10 +151,9 @@ def import_targets(referral, file_storage, actor) -> ImportReport:
     """Add every target of the uploaded file to ``referral``, or nothing if any row is invalid.
 
     Raises ``ImportRejected`` (a ``ValidationFailed``) whose ``report.errors`` list the rows.
+    Rows naming the same target are linked once; each new entry and each new link is audited
+    (``target.create``, ``referral.add_target``) as in single intake.
     """
-    from casework.referrals.services import add_target
-    from casework.targets.services import find_target
-
     if actor.agency_id != referral.origin_agency_id or not actor.has_role("intake_officer", "assessor"):
         raise NotAllowed(_("Only the referring department adds targets."))
     if referral.state == "closed":
@@ -160,13 +163,36 @@ def import_targets(referral, file_storage, actor) -> ImportReport:
     report = validate_file(filename, data)
     if report.errors:
         raise ImportRejected(report)
+    rows: dict[tuple[str, str], tuple[dict, dict]] = {}
     for row in report.rows:
         fields = clean_target(row)
-        existed = find_target(fields["kind"], fields["key"]) is not None
-        before = len(referral.target_links)
-        add_target(referral, row, actor)
-        report.new_targets += 0 if existed else 1
-        report.linked += len(referral.target_links) - before
+        rows.setdefault((fields["kind"], fields["key"]), (fields, row))
+    targets = find_targets(list(rows))
+    created = []
+    for identity, (fields, _row) in rows.items():
+        if identity in targets:
+            fill_missing(targets[identity], fields, actor)
+        else:
+            targets[identity] = new_target(fields)
+            created.append(targets[identity])
+    db.session.flush()
+    for target in created:
+        record_event("target.create", actor, target, payload={"kind": target.kind, "key": target.key})
+    report.new_targets = len(created)
+    already = set(db.session.scalars(
+        select(ReferralTarget.target_id).where(ReferralTarget.referral_id == referral.id)))
+    links = [ReferralTarget(referral_id=referral.id, target_id=targets[identity].id,
+                            note=(row.get("note") or "")[:1000], added_by_id=actor.id)
+             for identity, (_fields, row) in rows.items() if targets[identity].id not in already]
+    db.session.add_all(links)
+    db.session.flush()
+    by_id = {target.id: target for target in targets.values()}
+    for link in links:
+        target = by_id[link.target_id]
+        record_event("referral.add_target", actor, referral,
+                     payload={"target_id": target.id, "kind": target.kind, "key": target.key})
+    report.linked = len(links)
+    db.session.expire(referral, ["target_links"])
     record_event("referral.import_targets", actor, referral, payload={
         "filename": filename, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(report.rows),
         "linked": report.linked, "new_targets": report.new_targets})

@@ -97,11 +97,23 @@ def register_target(data: dict, actor) -> Target:
     fields = clean_target(data)
     target = find_target(fields["kind"], fields["key"])
     if target is None:
-        target = Target(**{k: v for k, v in fields.items() if k in Target.__table__.columns})
-        db.session.add(target)
+        target = new_target(fields)
         db.session.flush()
         record_event("target.create", actor, target, payload={"kind": target.kind, "key": target.key})
         return target
+    fill_missing(target, fields, actor)
+    return target
+
+
+def new_target(fields: dict) -> Target:
+    """A registry entry from ``clean_target`` output, added to the session (not flushed)."""
+    target = Target(**{k: v for k, v in fields.items() if k in Target.__table__.columns})
+    db.session.add(target)
+    return target
+
+
+def fill_missing(target: Target, fields: dict, actor) -> None:
+    """Set optional attributes the entry lacks; audited as ``target.update``."""
     filled = {}
     for name in OPTIONAL_FIELDS:
         if fields.get(name) and not getattr(target, name):
@@ -110,7 +122,18 @@ def register_target(data: dict, actor) -> Target:
     if filled:
         db.session.flush()
         record_event("target.update", actor, target, payload={"filled": filled})
-    return target
+
+
+def find_targets(identities: list[tuple[str, str]]) -> dict[tuple[str, str], Target]:
+    """Registry entries by (kind, key), looked up in chunks."""
+    found: dict[tuple[str, str], Target] = {}
+    keys = sorted({key for _kind, key in identities})
+    wanted = set(identities)
+    for start in range(0, len(keys), 500):
+        for target in db.session.scalars(select(Target).where(Target.key.in_(keys[start:start + 500]))):
+            if (target.kind, target.key) in wanted:
+                found[(target.kind, target.key)] = target
+    return found
 
 
 def latest_disposal(target_id: int) -> dict | None:
