@@ -171,6 +171,17 @@ def test_verify_detects_a_modified_file_and_download_refuses_it(app, referral, u
     assert verify_all_evidence().problems == [(evidence.id, "file missing")]
 
 
+def test_verify_detects_a_rewritten_row(referral, user):
+    from sqlalchemy import update
+
+    first = attach_evidence(referral, upload("a.txt", f"原件 {uuid.uuid4()}".encode()), {}, user("edu-44.intake_officer"))
+    forged_bytes = f"伪造 {uuid.uuid4()}".encode()
+    sha256, key = storage.store_bytes(forged_bytes)
+    db.session.execute(update(Evidence).where(Evidence.id == first.id).values(sha256=sha256, storage_key=key))
+    db.session.expire_all()
+    assert verify_all_evidence().problems == [(first.id, "recorded SHA-256 differs from the audit trail")]
+
+
 def test_detection_does_not_trust_the_name():
     assert detect_type(PNG) == "image/png"
     assert detect_type(b"\x00\x00\x00\x00") is None

@@ -8,6 +8,7 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import select
 
+from casework.audit.models import AuditEvent
 from casework.audit.services import record_event
 from casework.errors import DomainError, NotAllowed, ValidationFailed
 from casework.evidence import storage
@@ -140,8 +141,16 @@ class VerifyReport:
         return not self.problems
 
 
+def _audited_hashes(ids: list[int]) -> dict[int, str]:
+    rows = db.session.execute(select(AuditEvent.object_id, AuditEvent.payload).where(
+        AuditEvent.event == "evidence.upload", AuditEvent.object_type == Evidence.audit_type,
+        AuditEvent.outcome == "ok", AuditEvent.object_id.in_(ids)))
+    return {object_id: (payload or {}).get("sha256") for object_id, payload in rows}
+
+
 def verify_all_evidence(batch_size: int = 500) -> VerifyReport:
-    """Recheck the SHA-256 of every stored evidence file."""
+    """Recheck every stored file against its recorded SHA-256, and that hash against the one
+    written to the (hash-chained) audit trail at upload, so a rewritten row is caught too."""
     report = VerifyReport()
     last_id = 0
     while True:
@@ -150,8 +159,11 @@ def verify_all_evidence(batch_size: int = 500) -> VerifyReport:
         ).all()
         if not batch:
             return report
+        audited = _audited_hashes([e.id for e in batch])
         for evidence in batch:
             problem = check_stored(evidence)
+            if problem is None and audited.get(evidence.id) != evidence.sha256:
+                problem = "recorded SHA-256 differs from the audit trail"
             report.checked += 1
             if problem:
                 report.problems.append((evidence.id, problem))
