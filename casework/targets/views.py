@@ -22,6 +22,13 @@ from casework.unit_of_work import unit_of_work
 bp = Blueprint("targets", __name__)
 HISTORY_LIMIT = 100
 METHOD_LABELS = {"http": _l("HTTP(S) check"), "manual": _l("Manual check")}
+CHECK_STATUS_LABELS = {"online": _l("Online"), "offline": _l("Offline"), "unknown": _l("Undetermined")}
+
+
+@bp.app_template_global()
+def check_status_label(status: str) -> str:
+    """A check's finding (``unknown`` means the check could not decide)."""
+    return str(CHECK_STATUS_LABELS.get(status, status))
 
 
 @bp.app_template_global()
