@@ -46,7 +46,7 @@ def letter_context(latin: bool) -> dict:
         targets = [{"name": f"代刷网站{i}", "kind": "网站", "locator": f"https://shuake{i}.example.cn/",
                     "operator": "某某网络科技有限公司", "icp_number": ""} for i in (1,)]
         closing, date_text, number = "请你单位依法处置，并于收到本函之日起30日内将处置结果反馈我单位。", "2026年11月26日", "粤教高函〔2026〕12号"
-    return {"title": title, "issuer": SimpleNamespace(name=issuer), "recipient": SimpleNamespace(name=recipient),
+    return {"title": title, "title_lines": [title], "issuer": SimpleNamespace(name=issuer), "recipient": SimpleNamespace(name=recipient),
             "document_number": number, "paragraphs": paragraphs, "sections": [], "targets": targets,
             "actions": [], "closing": closing, "attachments": [], "copies": [], "date_text": date_text,
             "issued_iso": "2026-11-26T02:00:00Z", "verification_code": "AB2CD-EF3GH",

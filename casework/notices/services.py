@@ -27,6 +27,7 @@ CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TEXT_LIMITS = {"reason": 1500, "summary": 1500, "legal_basis": 800, "opinion": 2000, "material": 1500,
                "step": 40}
 TITLE_LIMIT = 60
+TITLE_LINE_CHARS = 20  # 2号 (22 pt) characters across the 156 mm type area
 ISSUER_MARK_LIMIT = 20
 TARGET_FIELD_LIMIT = 300
 JSON_SCHEMA = "casework.notice/1"
@@ -228,6 +229,15 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
     return notice
 
 
+def balanced_lines(text: str, width: int) -> list[str]:
+    """Split a title into lines of nearly equal length (GB/T 9704: symmetric, no orphan character)."""
+    if len(text) <= width:
+        return [text]
+    count = -(-len(text) // width)
+    size = -(-len(text) // count)
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
 def _lock_audit_chain() -> None:
     db.session.execute(select(AuditChainHead.id).where(AuditChainHead.id == 1).with_for_update())
 
@@ -235,7 +245,7 @@ def _lock_audit_chain() -> None:
 def _template_context(notice: Notice, content, issuer: Agency, recipient: Agency | None) -> dict:
     mark_size = 26 if len(issuer.name) <= 16 else 22
     return {
-        "title": content.title, "issuer": issuer, "recipient": recipient, "document_number": notice.document_number,
+        "title": content.title, "title_lines": balanced_lines(content.title, TITLE_LINE_CHARS), "issuer": issuer, "recipient": recipient, "document_number": notice.document_number,
         "paragraphs": content.paragraphs, "sections": content.sections, "targets": content.targets,
         "actions": content.actions, "closing": content.closing, "attachments": content.attachments,
         "copies": content.copies, "date_text": builders.chinese_date(notice.issued_at),
