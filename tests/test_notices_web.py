@@ -120,3 +120,26 @@ def test_dossier_cli(receipt, app, tmp_path):
     assert bad.exit_code != 0 and "must end in .pdf or .zip" in bad.output
     missing = runner.invoke(args=["notices", "dossier", "XS0000-000000", "--out", str(out)])
     assert missing.exit_code != 0 and "no referral numbered" in missing.output
+
+
+def test_an_approver_of_the_issuer_corrects_through_the_web(receipt, login_as):
+    refusal_subject = receipt.assignment
+    refusal_subject.state = "declined"
+    refusal = issue_notice("refusal_notice", refusal_subject, find_user("cac-44.case_officer"), {"reason": "不属管辖"})
+    db.session.commit()
+    assert login_as("cac-44.case_officer").get(f"/notices/{refusal.id}/correct").status_code == 403
+    assert login_as("edu-44.approver").get(f"/notices/{refusal.id}/correct").status_code == 403
+    approver = login_as("cac-44.approver")
+    form = approver.get(f"/notices/{refusal.id}/correct")
+    assert form.status_code == 200 and "不属管辖" in form.get_data(as_text=True)
+    too_long = approver.post(f"/notices/{refusal.id}/correct", data={"reason": "长" * 1501, "correction_note": "x"})
+    assert too_long.status_code == 400 and refusal.superseded_by is None
+    done = approver.post(f"/notices/{refusal.id}/correct",
+                         data={"reason": "该网站不属于本部门管辖。", "correction_note": "补充理由"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    corrected = refusal.superseded_by
+    assert corrected is not None and corrected.serial == refusal.serial + 1
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(corrected.pdf)).pages)
+    assert f"本文更正并取代{refusal.document_number}" in text and "该网站不属于本部门管辖" in text
+    assert approver.get(f"/notices/{refusal.id}/correct").status_code == 403  # already superseded

@@ -13,7 +13,7 @@ from casework.assignments.models import Assignment
 from casework.audit.models import AuditChainHead
 from casework.audit.services import record_event
 from casework.db_types import utcnow
-from casework.errors import DomainError, ValidationFailed
+from casework.errors import DomainError, NotAllowed, ValidationFailed
 from casework.extensions import db
 from casework.notices import content as builders
 from casework.notices.fonts import missing_characters
@@ -25,7 +25,8 @@ from casework.referrals.models import Referral
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TEXT_LIMITS = {"reason": 1500, "summary": 1500, "legal_basis": 800, "opinion": 2000, "material": 1500,
-               "step": 40}
+               "step": 40, "correction_note": 300}
+CORRECTABLE_FIELDS = ("reason", "summary", "legal_basis", "opinion", "material")
 TITLE_LIMIT = 60
 TITLE_LINE_CHARS = 20  # 2号 (22 pt) characters across the 156 mm type area
 ISSUER_MARK_LIMIT = 20
@@ -62,7 +63,11 @@ def issue_notice(kind: str, subject, actor, data: dict | None = None) -> Notice:
 
 
 def correct_notice(old: Notice, actor, data: dict | None = None) -> Notice:
-    """Issue a corrected notice that supersedes ``old``; both stay, linked both ways."""
+    """Issue a corrected notice that supersedes ``old``; both stay, linked both ways.
+
+    Only an approver of the issuing agency corrects (the sweep's reminders: any approver of it)."""
+    if actor is None or actor.agency_id != old.issuer_agency_id or not actor.has_role("approver"):
+        raise NotAllowed("only an approver of the issuing agency can correct its notice")
     if old.superseded_by is not None:
         raise NoticeRefused(f"{old.document_number} is already superseded by "
                             f"{old.superseded_by.document_number}")
@@ -197,6 +202,10 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
         _check_state(kind, subject)
     referral, assignment, issuer, recipient = _parties(kind, subject, actor, data)
     content = getattr(builders, kind)(referral, assignment, issuer, recipient, data)
+    if supersedes is not None:
+        note = (data.get("correction_note") or "").strip()
+        content.paragraphs.append(f"本文更正并取代{supersedes.document_number}，原文件同时作废。"
+                                  + (f"更正说明：{note}" if note else ""))
     _validate(kind, issuer, recipient, content, data)
     issued_at = utcnow()
     year = local_date(issued_at).year

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casework.audit.services import record_event
-from casework.errors import ValidationFailed
+from casework.errors import DomainError, ValidationFailed
 from casework.extensions import db
 from casework.notices.content import chinese_date
 from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip
 from casework.notices.models import Notice
+from casework.notices.services import CORRECTABLE_FIELDS, correct_notice
 from casework.notices.verify import find_by_bytes, find_by_code, max_upload_bytes, public_facts, read_upload
 from casework.referrals.scoping import get_referral_or_404, supervised_agency_ids
 from casework.unit_of_work import transactional
@@ -53,7 +54,8 @@ def attachment_response(body: bytes, filename: str, ascii_name: str, mimetype: s
 
 @bp.app_context_processor
 def notice_helpers() -> dict:
-    return {"visible_notices": visible_notices, "format_notice_date": lambda n: chinese_date(n.issued_at)}
+    return {"visible_notices": visible_notices, "format_notice_date": lambda n: chinese_date(n.issued_at),
+            "may_correct_notice": lambda n: current_user.is_authenticated and may_correct(n, current_user)}
 
 
 def visible_notices(referral) -> list[Notice]:
@@ -74,6 +76,50 @@ def download(notice_id: int):
     return attachment_response(notice.pdf, f"{notice.document_number}.pdf",
                                f"notice-{notice.issuer.code}-{notice.year}-{notice.series}-{notice.serial}.pdf",
                                "application/pdf", notice.sha256)
+
+
+def may_correct(notice: Notice, user) -> bool:
+    return (notice.superseded_by is None and user.agency_id == notice.issuer_agency_id
+            and user.has_role("approver"))
+
+
+def correctable_fields(notice: Notice) -> list[str]:
+    form = notice.data.get("form") or {}
+    return [name for name in CORRECTABLE_FIELDS if isinstance(form.get(name), str)]
+
+
+@bp.route("/notices/<int:notice_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct(notice_id: int):
+    """An approver of the issuing agency issues a corrected notice that supersedes this one."""
+    notice = load_notice_or_404(notice_id, current_user)
+    if not may_correct(notice, current_user):
+        abort(403)
+    fields = correctable_fields(notice)
+    values = {name: (notice.data.get("form") or {}).get(name, "") for name in fields}
+    errors: dict = {}
+    if request.method == "POST":
+        values = {name: request.form.get(name, "") for name in fields}
+        values["correction_note"] = request.form.get("correction_note", "")
+        try:
+            corrected = _store_correction(notice.id, values)
+        except ValidationFailed as error:
+            errors = error.errors if isinstance(error.errors, dict) else {"": "; ".join(error.errors)}
+        except DomainError as error:
+            errors = {"": error.message}
+        else:
+            flash(_("Notice %(number)s issued; it supersedes %(old)s.", number=corrected.document_number,
+                    old=notice.document_number), "success")
+            return redirect(url_for("referrals.show", referral_id=notice.referral_id))
+    status = 400 if errors else 200
+    return render_template("notices/correct.html", notice=notice, fields=fields, values=values,
+                           errors=errors), status
+
+
+@transactional
+def _store_correction(notice_id: int, values: dict) -> Notice:
+    notice = load_notice_or_404(notice_id, current_user)
+    return correct_notice(notice, current_user, values)
 
 
 @bp.get("/referrals/<int:referral_id>/dossier.<fmt>")
