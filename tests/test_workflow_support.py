@@ -123,7 +123,7 @@ def test_act_records_the_transition_in_the_audit_trail(db_session):
 def test_refuse_leaves_the_state_and_records_the_refusal(db_session):
     referral = new_referral()
     error = refuse(referral, "route", "edu-44.assessor", **agencies_form("cac-44"))
-    assert "not allowed while the referral is" in error.message
+    assert "is not allowed while the case is" in error.message
     assert referral.state == "draft"
     event = last_event(referral)
     assert (event.event, event.outcome) == ("referral.route", "refused")

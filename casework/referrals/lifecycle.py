@@ -12,6 +12,7 @@ from casework.errors import DomainError
 from casework.extensions import db
 from casework.referrals.models import Assessment, Referral
 from casework.workflow.engine import Outcome, assignment_ended
+from casework.workflow.messages import _
 
 
 def submit_referral(referral: Referral, data: dict, actor) -> None:
@@ -66,7 +67,7 @@ def route_referral(referral: Referral, data: dict, actor) -> Outcome:
     for choice in data["agencies"]:
         agency = choice["agency"]
         if agency.id in running:
-            raise DomainError(f"{agency.name} is already handling this referral", field="agencies")
+            raise DomainError(_("%(agency)s is already handling this referral", agency=agency.name), field="agencies")
         created.append(create_assignment(referral, agency, choice["reason"], actor))
     referral.routed_at = utcnow()
     return Outcome(notice_subjects=created, created=created,

@@ -21,6 +21,7 @@ from casework.extensions import db
 from casework.workflow import clocks
 from casework.workflow.fields import FieldSpec, clean_fields, field_specs, plain
 from casework.workflow.guards import GUARDS
+from casework.workflow.messages import _
 from workflows import Lifecycle, Transition, declarations
 
 __all__ = ["FieldSpec", "TriggerInfo", "Outcome", "available_triggers", "fire", "lifecycle_for"]
@@ -103,22 +104,22 @@ def _party_refusal(obj, transition: Transition, actor) -> str | None:
     referral = getattr(obj, "referral", obj)
     if transition.party == "agency":
         if actor.agency_id != obj.agency_id:
-            return f"only {obj.agency.name} handles this assignment"
+            return _("only %(agency)s handles this assignment", agency=obj.agency.name)
         return None
     origin = referral.origin_agency
     if actor.agency.kind == "education" and (actor.agency_id == origin.id or actor.agency.is_above(origin)):
         return None
-    return f"only the referring department {origin.name} (or the one supervising it) may do this"
+    return _("only the referring department %(agency)s (or the one supervising it) may do this", agency=origin.name)
 
 
 def _actor_refusal(obj, transition: Transition, actor) -> str | None:
     label = transition.label.pick(locale())
     if transition.system:
-        return None if actor is None else f"'{label}' happens automatically, nobody fires it"
+        return None if actor is None else _("'%(action)s' happens automatically, nobody fires it", action=label)
     if actor is None:
-        return f"'{label}' needs a signed-in user"
+        return _("'%(action)s' needs a signed-in user", action=label)
     if not actor.has_role(*transition.roles):
-        return f"'{label}' needs the role {' or '.join(transition.roles)}"
+        return _("'%(action)s' needs the role %(roles)s", action=label, roles=" / ".join(transition.roles))
     return _party_refusal(obj, transition, actor)
 
 
@@ -126,7 +127,7 @@ def _guard_refusal(obj, transition: Transition, actor, data: dict) -> str | None
     for name in transition.guards:
         failed = GUARDS[name](obj, actor, data)
         if failed:
-            return f"condition '{name}' failed: {failed}"
+            return _("condition '%(guard)s' failed: %(reason)s", guard=name, reason=failed)
     return None
 
 
@@ -155,14 +156,14 @@ def fire(obj, trigger: str, data: dict, actor, *, expected_version: int | None =
     audit = {"event": f"{obj.audit_type}.{trigger}", "actor": actor, "obj": obj, "trigger": trigger,
              "from_state": obj.state, "actor_name": None if actor else "system"}
     if trigger not in lc.triggers():
-        raise DomainError(f"unknown action '{trigger}' for a {obj.audit_type}", audit=audit)
+        raise DomainError(_("unknown action '%(action)s'", action=trigger), audit=audit)
     transition = lc.transition(trigger, obj.state)
     if transition is None:
         label = next(t.label for t in lc.transitions if t.trigger == trigger).pick(locale())
-        raise DomainError(f"'{label}' is not allowed while the {obj.audit_type} is "
-                          f"'{_state_label(lc, obj.state)}'", audit=audit)
+        raise DomainError(_("'%(action)s' is not allowed while the case is '%(state)s'",
+                            action=label, state=_state_label(lc, obj.state)), audit=audit)
     if expected_version is not None and int(expected_version) != obj.version:
-        raise ConflictError(CONFLICT_MESSAGE, audit={**audit, "outcome": "conflict"})
+        raise ConflictError(_(CONFLICT_MESSAGE), audit={**audit, "outcome": "conflict"})
     refusal = _actor_refusal(obj, transition, actor)
     if refusal:
         raise NotAllowed(refusal, audit=audit)
@@ -175,10 +176,10 @@ def fire(obj, trigger: str, data: dict, actor, *, expected_version: int | None =
         if obj.audit_type == "assignment":
             run_automatic(obj.referral)
     except StaleDataError as exc:
-        raise ConflictError(CONFLICT_MESSAGE) from exc
+        raise ConflictError(_(CONFLICT_MESSAGE)) from exc
     except OperationalError as exc:
         if "locked" in str(exc).lower():
-            raise ConflictError(CONFLICT_MESSAGE) from exc
+            raise ConflictError(_(CONFLICT_MESSAGE)) from exc
         raise
     return obj
 

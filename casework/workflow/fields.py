@@ -14,6 +14,7 @@ from sqlalchemy import select
 from casework.agencies.models import Agency
 from casework.errors import ValidationFailed
 from casework.extensions import db
+from casework.workflow.messages import _
 from workflows import Field, Label, Transition, declarations
 
 MAX_TEXT = 10_000
@@ -98,7 +99,7 @@ def clean_fields(transition: Transition, obj, actor, data) -> dict:
         if result is not None:
             cleaned[field.name] = result
         elif field.required and len(errors) == known_errors:
-            errors[field.name] = "this field is required"
+            errors[field.name] = _("this field is required")
     if errors:
         raise ValidationFailed(errors)
     return cleaned
@@ -107,7 +108,7 @@ def clean_fields(transition: Transition, obj, actor, data) -> dict:
 def _clean_text(field, obj, actor, data, errors):
     text = _text(value(data, field.name))
     if len(text) > MAX_TEXT:
-        errors[field.name] = f"at most {MAX_TEXT} characters"
+        errors[field.name] = _("at most %(n)d characters", n=MAX_TEXT)
         return None
     return text or None
 
@@ -117,7 +118,7 @@ def _clean_choice(field, obj, actor, data, errors):
     if raw is None:
         return None
     if raw not in _choice_labels(field):
-        errors[field.name] = f"choose one of {', '.join(_choice_labels(field))}"
+        errors[field.name] = _("choose one of %(choices)s", choices=", ".join(_choice_labels(field)))
         return None
     return raw
 
@@ -128,7 +129,7 @@ def _clean_multichoice(field, obj, actor, data, errors):
         raw = [v.strip() for v in raw[0].split(",") if v.strip()]
     unknown = [v for v in raw if v not in _choice_labels(field)]
     if unknown:
-        errors[field.name] = f"unknown choices: {', '.join(map(str, unknown))}"
+        errors[field.name] = _("unknown choices: %(values)s", values=", ".join(map(str, unknown)))
         return None
     return list(dict.fromkeys(raw)) or None
 
@@ -147,7 +148,7 @@ def _clean_agency(field, obj, actor, data, errors):
     allowed = {a.id: a for a in disposing_agencies(actor.agency_id if actor else None)}
     agency = allowed.get(_agency_id(raw))
     if agency is None:
-        errors[field.name] = "choose another receiving agency"
+        errors[field.name] = _("choose another receiving agency")
     return agency
 
 
@@ -166,10 +167,10 @@ def _clean_agencies(field, obj, actor, data, errors):
     for raw_id, reason in pairs:
         agency = allowed.get(_agency_id(raw_id))
         if agency is None:
-            errors[field.name] = f"unknown receiving agency {raw_id}"
+            errors[field.name] = _("unknown receiving agency %(id)s", id=raw_id)
             continue
         if not _text(reason):
-            errors[f"reason_{agency.id}"] = "give a reason for each agency"
+            errors[f"reason_{agency.id}"] = _("give a reason for each agency")
             continue
         if agency.id not in {c["agency"].id for c in chosen}:
             chosen.append({"agency": agency, "reason": _text(reason)})
@@ -185,11 +186,11 @@ def _clean_target_actions(field, obj, actor, data, errors):
         if raw is None:
             continue
         if raw not in catalogue:
-            errors[f"action_{target.id}"] = f"choose one of {', '.join(catalogue)}"
+            errors[f"action_{target.id}"] = _("choose one of %(choices)s", choices=", ".join(catalogue))
             continue
         chosen.append({"target": target, "action": raw})
     if field.required and not chosen and not errors:
-        errors[field.name] = "choose a disposal action for at least one target"
+        errors[field.name] = _("choose a disposal action for at least one target")
     return chosen or None
 
 
@@ -203,16 +204,16 @@ def _parse_date(raw) -> date | None:
 def _clean_target_outcomes(field, obj, actor, data, errors):
     disposition = getattr(obj, "disposition", None)
     if disposition is None:
-        errors[field.name] = "there is no disposition to record"
+        errors[field.name] = _("there is no disposition to record")
         return None
     outcomes = []
     for action in disposition.actions:
         outcome = value(data, f"outcome_{action.id}")
         executed = _parse_date(value(data, f"executed_at_{action.id}"))
         if outcome not in _choice_labels(field):
-            errors[f"outcome_{action.id}"] = "choose done, partial or failed"
+            errors[f"outcome_{action.id}"] = _("choose done, partial or failed")
         if executed is None or executed > date.today():
-            errors[f"executed_at_{action.id}"] = "give the date (YYYY-MM-DD, not in the future)"
+            errors[f"executed_at_{action.id}"] = _("give the date (YYYY-MM-DD, not in the future)")
         outcomes.append({"action": action, "outcome": outcome, "executed_at": executed,
                          "note": _text(value(data, f"note_{action.id}"))})
     return outcomes or None
@@ -224,7 +225,7 @@ def _clean_date(field, obj, actor, data, errors):
         return None
     parsed = _parse_date(raw)
     if parsed is None:
-        errors[field.name] = "use YYYY-MM-DD"
+        errors[field.name] = _("use YYYY-MM-DD")
     return parsed
 
 
@@ -237,7 +238,7 @@ def _clean_integer(field, obj, actor, data, errors):
     except (TypeError, ValueError):
         number = 0
     if not 1 <= number <= 365:
-        errors[field.name] = "a whole number from 1 to 365"
+        errors[field.name] = _("a whole number from 1 to 365")
         return None
     return number
 

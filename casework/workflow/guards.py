@@ -4,50 +4,51 @@ from __future__ import annotations
 from typing import Callable
 
 from casework.db_types import utcnow
+from casework.workflow.messages import _
 
 
 def has_targets(obj, actor, data) -> str | None:
     referral = getattr(obj, "referral", obj)
-    return None if referral.target_links else "the referral names no target"
+    return None if referral.target_links else _("the referral names no target")
 
 
 def not_assessor(obj, actor, data) -> str | None:
     assessment = obj.assessment
     if assessment is None:
-        return "there is no assessment to decide on"
-    return "the assessor cannot approve their own assessment" if assessment.assessor_id == actor.id else None
+        return _("there is no assessment to decide on")
+    return _("the assessor cannot approve their own assessment") if assessment.assessor_id == actor.id else None
 
 
 def assessment_recommends_referral(obj, actor, data) -> str | None:
     assessment = obj.assessment
-    return None if assessment and assessment.conclusion == "refer" else "the assessment does not recommend referral"
+    return None if assessment and assessment.conclusion == "refer" else _("the assessment does not recommend referral")
 
 
 def assessment_finds_no_referral(obj, actor, data) -> str | None:
     assessment = obj.assessment
-    return None if assessment and assessment.conclusion != "refer" else "the assessment recommends referral"
+    return None if assessment and assessment.conclusion != "refer" else _("the assessment recommends referral")
 
 
 def all_assignments_received(obj, actor, data) -> str | None:
     from casework.workflow.engine import assignment_ended
 
     pending = [a for a in obj.assignments if a.received_at is None and not assignment_ended(a)]
-    return None if obj.assignments and not pending else "not every agency has received the referral"
+    return None if obj.assignments and not pending else _("not every agency has received the referral")
 
 
 def all_assignments_ended(obj, actor, data) -> str | None:
     from casework.workflow.engine import assignment_ended
 
     running = [a for a in obj.assignments if not assignment_ended(a)]
-    return None if obj.assignments and not running else "some assignments are still running"
+    return None if obj.assignments and not running else _("some assignments are still running")
 
 
 def not_proposer(obj, actor, data) -> str | None:
     disposition = obj.disposition
     if disposition is None or disposition.state != "proposed":
-        return "there is no proposed disposition"
+        return _("there is no proposed disposition")
     if disposition.proposed_by_id == actor.id:
-        return "nobody approves their own proposal: a second person must decide"
+        return _("nobody approves their own proposal: a second person must decide")
     return None
 
 
@@ -56,26 +57,26 @@ def reconsideration_window_open(obj, actor, data) -> str | None:
 
     clock = running_clock(obj, "reconsideration_window")
     if clock is None or clock.due_at < utcnow():
-        return "the window to ask for reconsideration has closed"
+        return _("the window to ask for reconsideration has closed")
     return None
 
 
 def running_agency_clock(obj, actor, data) -> str | None:
     from casework.workflow.clocks import extendable_clock
 
-    return None if extendable_clock(obj) is not None else "no time limit of this agency is running"
+    return None if extendable_clock(obj) is not None else _("no time limit of this agency is running")
 
 
 def no_pending_extension(obj, actor, data) -> str | None:
     from casework.workflow.clocks import pending_extension
 
-    return "an extension request is already pending" if pending_extension(obj) is not None else None
+    return _("an extension request is already pending") if pending_extension(obj) is not None else None
 
 
 def pending_extension(obj, actor, data) -> str | None:
     from casework.workflow.clocks import pending_extension as find
 
-    return None if find(obj) is not None else "no extension request is pending"
+    return None if find(obj) is not None else _("no extension request is pending")
 
 
 def not_extension_requester(obj, actor, data) -> str | None:
@@ -83,7 +84,7 @@ def not_extension_requester(obj, actor, data) -> str | None:
 
     request = find(obj)
     if request is not None and request.requested_by_id == actor.id:
-        return "nobody approves their own extension request"
+        return _("nobody approves their own extension request")
     return None
 
 
