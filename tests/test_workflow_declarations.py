@@ -71,6 +71,14 @@ def test_mermaid_and_svg_highlight_the_current_state():
     assert picture.count('class="state current"') == 1 and "Routed" in picture
 
 
+def test_diagrams_for_an_object_mark_its_state(db_session):
+    from casework.workflow.diagrams import mermaid_for, svg_for
+
+    referral = new_referral()
+    assert 'class="state current" data-state="draft"' in svg_for(referral)
+    assert "class draft current" in mermaid_for(referral, "en")
+
+
 def test_cli_diagram_and_fire(app, db_session):
     runner = app.test_cli_runner()
     diagram = runner.invoke(args=["workflow", "diagram", "referral", "--current", "draft", "--lang", "en"])

@@ -83,3 +83,16 @@ def svg(lc: Lifecycle, current: str | None = None, locale: str = "zh") -> str:
                      f'{escape(state.label.pick(locale))}</text></g>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def svg_for(obj, locale: str | None = None) -> str:
+    """The SVG of the object's lifecycle with its current state highlighted, in the user's language."""
+    from casework.workflow.engine import lifecycle_for, locale as user_locale
+
+    return svg(lifecycle_for(obj), obj.state, locale or user_locale())
+
+
+def mermaid_for(obj, locale: str | None = None) -> str:
+    from casework.workflow.engine import lifecycle_for, locale as user_locale
+
+    return mermaid(lifecycle_for(obj), obj.state, locale or user_locale())
