@@ -67,6 +67,7 @@ def test_accepted_types(referral, user, name, data, expected):
     ("page.html", b"<html></html>"), ("image.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
     ("tool.exe", b"MZ\x90\x00"), ("noext", PNG), ("binary.txt", b"\x00\x01\x02\x03"),
     ("empty.png", b""), ("a.webm", b"\x1a\x45\xdf\xa3matroska"),
+    ("photo.mp4", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 8),
 ])
 def test_spoofed_or_unaccepted_files_are_refused(referral, user, name, data):
     with pytest.raises(ValidationFailed) as caught:
@@ -147,6 +148,14 @@ def test_download_is_an_attachment_within_the_scope_and_audited(referral, user, 
         assert login_as(outsider).get(f"/evidence/{evidence.id}/download").status_code == 404
         assert login_as(outsider).get(f"/referrals/{referral.id}/evidence").status_code == 404
     assert client.get("/evidence/999999/download").status_code == 404
+
+
+def test_download_keeps_a_chinese_file_name(referral, user, login_as):
+    evidence = attach_evidence(referral, upload("首页截图.png", PNG), {}, user("edu-44.intake_officer"))
+    response = login_as("edu-44.intake_officer").get(f"/evidence/{evidence.id}/download")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and "filename*=UTF-8''%E9%A6%96%E9%A1%B5" in disposition
+    assert response.mimetype == "image/png"
 
 
 def test_verify_detects_a_modified_file_and_download_refuses_it(app, referral, user, login_as):

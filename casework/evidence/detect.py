@@ -17,6 +17,7 @@ EXTENSIONS = {
     "har": "application/har+json",
     "txt": "text/plain",
 }
+IMAGE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
 HTML_STARTS = (b"<!doctype html", b"<html", b"<script", b"<svg", b"<?xml", b"<body", b"<head", b"<iframe")
 
 
@@ -34,6 +35,8 @@ def detect_type(data: bytes) -> str | None:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     if head[4:8] == b"ftyp":
+        if head[8:12] in IMAGE_BRANDS:
+            return None
         return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "video/webm" if b"webm" in data[:4096] else None
