@@ -183,7 +183,8 @@ def test_verify_detects_a_modified_file_and_download_refuses_it(app, referral, u
 def test_verify_detects_a_rewritten_row(referral, user):
     from sqlalchemy import update
 
-    first = attach_evidence(referral, upload("a.txt", f"原件 {uuid.uuid4()}".encode()), {}, user("edu-44.intake_officer"))
+    original = f"原件 {uuid.uuid4()}".encode()
+    first = attach_evidence(referral, upload("a.txt", original), {}, user("edu-44.intake_officer"))
     forged_bytes = f"伪造 {uuid.uuid4()}".encode()
     sha256, key = storage.store_bytes(forged_bytes)
     db.session.execute(update(Evidence).where(Evidence.id == first.id).values(sha256=sha256, storage_key=key))

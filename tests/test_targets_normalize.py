@@ -90,7 +90,8 @@ def test_accounts():
     assert normalize_account("wechat_official", "gh_0123456789ab")["kind"] == "account"
     assert normalize_account("taobao", "刷课小店")["kind"] == "shop"
     assert normalize_account("qq", "10001")["key"] != normalize_account("qq_group", "10001")["key"]
-    for platform, bad in (("qq_group", "12ab"), ("qq", "0123"), ("qq", "12"), ("wechat_official", "1abc"), ("nosuch", "x"),
+    for platform, bad in (("qq_group", "12ab"), ("qq", "0123"), ("qq", "12"), ("wechat_official", "1abc"),
+                          ("nosuch", "x"),
                           ("douyin", "")):
         with pytest.raises(ValueError):
             normalize_account(platform, bad)

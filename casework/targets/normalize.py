@@ -213,7 +213,8 @@ def normalize_account(platform: str | None, account_id: str | None) -> dict:
     if fold:
         ident = ident.lower()
     if not ident or not re.fullmatch(pattern, ident, re.IGNORECASE if fold else 0):
-        raise ValueError(_("%(ident)s is not a valid account id on %(platform)s.", ident=ident or "''", platform=platform))
+        raise ValueError(_("%(ident)s is not a valid account id on %(platform)s.",
+                           ident=ident or "''", platform=platform))
     return {"key": f"{platform}:{ident}", "kind": kind, "platform": platform, "account_id": ident}
 
 
