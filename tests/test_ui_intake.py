@@ -160,3 +160,18 @@ def test_editing_with_a_stale_version_is_a_conflict(login_as):
     response = client.post(f"/referrals/{referral.id}/edit", data=_form(version=str(referral.version - 1 or 99)))
     assert response.status_code == 409
     assert "已被他人修改" in response.get_data(as_text=True)
+
+
+def test_a_target_already_known_is_hinted_at_intake(login_as, user):
+    from tests.factories import make_referral
+
+    earlier = make_referral(user("edu-44.intake_officer"), targets=[
+        {"kind": "website", "name": "老网站", "url": "https://www.daishua-ui.example.cn/"}])
+    db.session.commit()
+    client = login_as("edu-44.intake_officer")
+    html = client.post("/referrals/new", data=_form(action="add_target")).get_data(as_text=True)
+    assert "已有记录" in html and earlier.number in html
+    fragment = client.get("/referrals/known-target?kind=website&url=https://www.daishua-ui.example.cn/")
+    assert earlier.number in fragment.get_data(as_text=True)
+    unknown = client.get("/referrals/known-target?kind=website&url=https://never-seen.example.cn/")
+    assert "已有记录" not in unknown.get_data(as_text=True)

@@ -145,3 +145,16 @@ def test_from_assessment_to_closure_through_the_page(login_as):
     page = approver.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert "已办结" in page and "应用已下架" in page
     assert page.count('<li class="outcome-ok">') >= 12
+
+
+def test_recommendations_follow_target_kinds_and_hacking(app, user):
+    from casework.referrals.forms import recommended_agencies
+    from tests.factories import make_referral
+
+    referral = make_referral(user("edu-44.intake_officer"), summary="利用外挂脚本破解学习平台", targets=[
+        {"kind": "shop", "name": "代刷小店", "platform": "taobao", "account_id": "shop-rec"},
+        {"kind": "website", "name": "代刷网", "url": "https://rec.example.cn/"}])
+    with app.test_request_context():
+        chosen = recommended_agencies(referral)
+    assert set(chosen) == {str(_agency_id(code)) for code in ("ca-44", "psb-44", "amr-44")}
+    assert all(chosen.values())

@@ -152,10 +152,13 @@ RECOMMENDED_KINDS = {
     "group": ("cyberspace",),
 }
 
+HACKING_WORDS = ("破解", "黑客", "外挂", "脚本", "木马", "入侵", "hack", "crack")
+
 
 def recommended_agencies(referral) -> dict[str, str]:
     """{agency id: reason} suggested from the targets' kinds, at the referring department's level
-    and region (apps: cyberspace and telecom; websites: telecom; shops: market regulation)."""
+    and region (apps: cyberspace and telecom; websites: telecom; shops: market regulation; signs of
+    hacking in the title or summary: police)."""
     from sqlalchemy import select
 
     from casework.agencies.models import Agency
@@ -167,6 +170,9 @@ def recommended_agencies(referral) -> dict[str, str]:
             names = reasons.setdefault(kind, [])
             if link.target.name not in names:
                 names.append(link.target.name)
+    text = f"{referral.title} {referral.summary}"
+    if any(word in text for word in HACKING_WORDS):
+        reasons.setdefault("police", []).append(str(_l("signs of hacking")))
     if not reasons:
         return {}
     origin = referral.origin_agency

@@ -23,6 +23,15 @@ EVENT_LABELS = {
     "evidence.download": _l("Evidence downloaded"),
     "notice.issue": _l("Notice issued"),
     "target.create": _l("Target registered"),
+    "target.update": _l("Target details completed"),
+    "assessment.create": _l("Assessment recorded"),
+    "assignment.create": _l("Routed to an agency"),
+    "disposition.create": _l("Disposition proposed"),
+    "notice.download": _l("Notice downloaded"),
+    "referral.import_targets": _l("Targets imported"),
+    "referral.target_back_online": _l("A target is back online"),
+    "clock.overdue": _l("Time limit passed"),
+    "reminder.queue": _l("Reminder queued"),
 }
 AGENCY_KIND_LABELS = {
     "education": _l("Education"),

@@ -42,6 +42,10 @@ class ReferralPage:
     diagram: str | None
     own_assignment: Assignment | None
 
+    @property
+    def agency_names(self) -> dict[int, str]:
+        return {a.id: a.agency.name for a in self.assignments}
+
 
 def load_assignments(referral: Referral) -> list[Assignment]:
     return list(db.session.scalars(

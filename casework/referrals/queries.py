@@ -26,6 +26,7 @@ from casework.web.i18n import CST
 PAGE_SIZE = 30
 DUE_SOON = timedelta(days=3)
 EXPORT_LIMIT = 10_000
+MATERIALISE_LIMIT = 2_000
 
 REFERRAL_TERMINAL = frozenset({"closed", "not_referred", "withdrawn"})
 ASSIGNMENT_TERMINAL = frozenset({"closed", "transferred", "refusal_upheld", "refusal_accepted"})
@@ -266,12 +267,13 @@ def _like(text: str) -> str:
 
 
 def target_match(text: str):
-    """Targets whose registry key (normalised domain/URL, package name, platform:account) or name
-    contains ``text``. Evaluated once over the targets, not once per referral."""
+    """Targets whose registry key (normalised domain/URL, package name, platform:account) contains
+    ``text`` when it looks like an identifier, else whose name contains it. Evaluated once over the
+    targets, not once per referral."""
     term = text.strip()
-    if term.isascii():
+    if term.isascii() and " " not in term:
         term = term.lower().removeprefix("https://").removeprefix("http://")
-        return or_(Target.key.like(_like(term), escape="\\"), Target.name.like(_like(term), escape="\\"))
+        return Target.key.like(_like(term), escape="\\")
     return Target.name.like(_like(term), escape="\\")
 
 
@@ -286,17 +288,17 @@ def search_query(user: User, filters: SearchFilters, now: datetime | None = None
     if filters.number:
         query = query.where(Referral.number.ilike(_like(filters.number), escape="\\"))
     if filters.target:
-        query = query.where(Referral.id.in_(
-            select(ReferralTarget.referral_id).join(Target, ReferralTarget.target_id == Target.id)
-            .where(target_match(filters.target))))
+        named = select(ReferralTarget.referral_id).where(
+            ReferralTarget.target_id.in_(select(Target.id).where(target_match(filters.target))))
+        found = db.session.scalars(named.limit(MATERIALISE_LIMIT + 1)).all()
+        query = query.where(Referral.id.in_(found if len(found) <= MATERIALISE_LIMIT else named))
     if filters.state:
-        query = query.where(or_(Referral.state == filters.state, exists().where(
-            Assignment.referral_id == Referral.id, Assignment.state == filters.state)))
+        query = query.where(or_(Referral.state == filters.state, Referral.id.in_(
+            select(Assignment.referral_id).where(Assignment.state == filters.state))))
     if filters.agency:
-        query = query.where(or_(
-            exists().where(Agency.id == Referral.origin_agency_id, Agency.code == filters.agency),
-            exists().where(Assignment.referral_id == Referral.id, Assignment.agency_id == Agency.id,
-                           Agency.code == filters.agency)))
+        agency_id = select(Agency.id).where(Agency.code == filters.agency).scalar_subquery()
+        query = query.where(or_(Referral.origin_agency_id == agency_id, Referral.id.in_(
+            select(Assignment.referral_id).where(Assignment.agency_id == agency_id))))
     if filters.region:
         query = query.where(Referral.region_code.like(f"{filters.region}%"))
     if filters.date_from:
@@ -306,9 +308,9 @@ def search_query(user: User, filters: SearchFilters, now: datetime | None = None
     if filters.overdue:
         late = lambda item: or_(item.overdue.is_(True), and_(item.due_at.is_not(None), item.due_at < now))  # noqa: E731
         query = query.where(or_(
-            and_(Referral.state.not_in(REFERRAL_TERMINAL), late(Referral)),
-            exists().where(Assignment.referral_id == Referral.id,
-                           Assignment.state.not_in(ASSIGNMENT_TERMINAL), late(Assignment))))
+            and_(Referral.state.in_(open_states("referral")), late(Referral)),
+            Referral.id.in_(select(Assignment.referral_id).where(
+                Assignment.state.in_(open_states("assignment")), late(Assignment)))))
     return query
 
 
