@@ -11,7 +11,7 @@ from casework.audit.models import AuditEvent
 from casework.db_types import utcnow
 from casework.errors import ValidationFailed
 from casework.extensions import db
-from casework.targets.models import Target
+from casework.targets.models import Target, TargetStatusCheck
 from casework.targets.services import known_target_summary, register_target
 from casework.targets.status import record_status_check
 from tests.factories import make_referral
@@ -193,3 +193,26 @@ def test_manual_check_form_records_history(shared_target, login_as):
     assert client.post(f"/targets/{target.id}/checks", data={"status": "bogus"}).status_code == 400
     assert login_as("cac-44.case_officer").post(f"/targets/{target.id}/checks",
                                                 data={"status": "offline"}).status_code == 404
+
+
+def test_manual_check_with_evidence(shared_target, login_as):
+    import io
+
+    client = login_as("edu-44.intake_officer")
+    target = shared_target["target"]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+    spoofed = client.post(f"/targets/{target.id}/checks", content_type="multipart/form-data", data={
+        "status": "offline", "referral_id": str(shared_target["a"].id), "file": (io.BytesIO(png), "shot.pdf")})
+    assert spoofed.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(TargetStatusCheck)
+                             .where(TargetStatusCheck.target_id == target.id)) == 0
+    ok = client.post(f"/targets/{target.id}/checks", content_type="multipart/form-data", data={
+        "status": "offline", "referral_id": str(shared_target["c"].id), "detail": "截图为证",
+        "file": (io.BytesIO(png), "shot.png")})
+    assert ok.status_code == 302
+    check = db.session.scalar(select(TargetStatusCheck).where(TargetStatusCheck.target_id == target.id))
+    assert check.evidence.referral_id == shared_target["c"].id and check.evidence.target_id == target.id
+    assert check.checked_by.username == "edu-44.intake_officer"
+    outsider_referral = client.post(f"/targets/{target.id}/checks", content_type="multipart/form-data", data={
+        "status": "offline", "referral_id": str(shared_target["b"].id), "file": (io.BytesIO(png), "shot.png")})
+    assert outsider_referral.status_code == 400
