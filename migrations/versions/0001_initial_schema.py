@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 11:14:35.269855
+Create Date: 2026-11-26 11:30:41.533654
 """
 from alembic import op
 import sqlalchemy as sa
@@ -226,7 +226,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_referrals_overdue'), ['overdue'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_region_code'), ['region_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_state'), ['state'], unique=False)
-        batch_op.create_index('ix_referrals_state_due', ['state', 'due_at'], unique=False)
+        batch_op.create_index('ix_referrals_state_due', ['state', 'due_at', 'overdue', 'origin_agency_id'], unique=False)
 
     op.create_table('reminders',
     sa.Column('id', sa.Integer(), nullable=False),
