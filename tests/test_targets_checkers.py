@@ -195,3 +195,22 @@ def test_check_targets_command_records_history_and_is_idempotent(app, servers, u
     ids = [t.id for t in referral.targets]
     assert len(db.session.scalars(select(TargetStatusCheck).where(TargetStatusCheck.target_id.in_(ids))).all()) == 3
     assert run_cli(app, "check-targets", "--concurrency", "0").exit_code != 0
+
+
+def test_a_target_checked_meanwhile_is_skipped(servers, user, monkeypatch):
+    from datetime import timedelta
+
+    from casework.targets import cli as targets_cli
+    from casework.targets.status import record_status_check
+
+    referral = make_referral(user("edu-44.intake_officer"), targets=[
+        {"kind": "website", "name": "raced", "url": servers[0] + "/"}])
+    target = referral.targets[0]
+    due_before = targets_cli.due_targets(timedelta(minutes=60), referral.id)
+    assert due_before == [target]
+    monkeypatch.setattr(targets_cli, "due_targets", lambda *args: due_before)
+    record_status_check(target, {"status": "offline", "method": "manual", "detail": "by hand"},
+                        user("psb-44.case_officer"))
+    counts = targets_cli.check_targets(LOCAL, timedelta(minutes=60), 2, referral.id)
+    assert counts == {"skipped": 1}
+    assert target.status == "offline" and len(target.checks) == 1

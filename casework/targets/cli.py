@@ -31,17 +31,24 @@ def due_targets(stale_after: timedelta, referral_id: int | None = None) -> list:
 
 
 def check_targets(options, stale_after: timedelta, concurrency: int, referral_id: int | None = None) -> dict:
-    """Check every due target; record results batch by batch. Returns counts per status."""
+    """Check every due target; record results batch by batch. Returns counts per status.
+
+    A target checked meanwhile by an overlapping run (or by hand) is skipped, not recorded twice.
+    """
     counts: dict[str, int] = {}
-    targets = due_targets(stale_after, referral_id)
-    snapshots = [target_snapshot(t) for t in targets]
+    cutoff = utcnow() - stale_after
+    snapshots = [target_snapshot(t) for t in due_targets(stale_after, referral_id)]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         for start in range(0, len(snapshots), BATCH):
             batch = snapshots[start:start + BATCH]
             results = list(pool.map(lambda s: checker_for(s["kind"])(s, options), batch))
             with unit_of_work():
                 for snapshot, result in zip(batch, results):
-                    record_status_check(db.session.get(Target, snapshot["id"]), result)
+                    target = db.session.get(Target, snapshot["id"], with_for_update=True)
+                    if target.status_checked_at is not None and target.status_checked_at >= cutoff:
+                        counts["skipped"] = counts.get("skipped", 0) + 1
+                        continue
+                    record_status_check(target, result)
                     counts[result["status"]] = counts.get(result["status"], 0) + 1
     return counts
 
@@ -62,6 +69,6 @@ def check_targets_command(concurrency: int, timeout: float, stale_minutes: int, 
     options = CheckOptions(timeout=timeout, deadline=timeout * 3,
                            allow_private=bool(app.config.get("TARGET_CHECK_ALLOW_PRIVATE")))
     counts = check_targets(options, timedelta(minutes=stale_minutes), concurrency, referral_id)
-    total = sum(counts.values())
+    total = sum(n for status, n in counts.items() if status != "skipped")
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing due"
     click.echo(f"checked {total} targets: {summary}")
