@@ -94,6 +94,15 @@ def test_down_is_offline():
     assert result["status"] == "offline" and "refused" in result["detail"]
 
 
+@pytest.mark.parametrize("errno,status", [(socket.EAI_NONAME, "offline"), (socket.EAI_AGAIN, "unknown")])
+def test_a_name_that_does_not_resolve_is_offline_but_a_resolver_failure_is_not(monkeypatch, errno, status):
+    def fail(*args, **kwargs):
+        raise socket.gaierror(errno, "resolver says no")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+    assert check("http://gone.example.cn/", CheckOptions(timeout=0.5))["status"] == status
+
+
 def test_slow_times_out_within_the_bound(servers):
     started = time.monotonic()
     result = check(servers[0] + "/slow")

@@ -25,6 +25,7 @@ CHECKERS: dict[str, Callable[[dict, "CheckOptions"], dict]] = {}
 REDIRECT_CODES = {301, 302, 303, 307, 308}
 OFFLINE_CODES = {404, 410, 451}
 USER_AGENT = "Casework-takedown-check/1.0"
+NAME_GONE = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,8 @@ def http_check(target: dict, options: CheckOptions = CheckOptions()) -> dict:
             return _result("unknown", f"no answer within {options.timeout:g} s", redirects=redirects,
                            final_url=current)
         except socket.gaierror as exc:
-            return _result("offline", f"host name does not resolve: {exc}", redirects=redirects,
-                           final_url=current)
+            status = "offline" if exc.errno in NAME_GONE else "unknown"
+            return _result(status, f"host name does not resolve: {exc}", redirects=redirects, final_url=current)
         except ConnectionRefusedError:
             return _result("offline", "connection refused", redirects=redirects, final_url=current)
         except ssl.SSLError as exc:
