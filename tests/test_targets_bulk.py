@@ -136,3 +136,10 @@ def test_known_targets_are_linked_not_duplicated_and_everything_is_audited(refer
                                 .order_by(AuditEvent.seq.desc()).limit(5)).all()
     assert events == ["referral.import_targets", "referral.add_target", "referral.add_target",
                       "target.create", "target.update"]
+
+
+def test_the_template_imports_as_is(referral, user, login_as):
+    template = login_as("edu-44.intake_officer").get("/targets/import-template.csv")
+    assert template.headers["Content-Disposition"].startswith("attachment")
+    report = import_targets(referral, file("targets-template.csv", template.data), user("edu-44.intake_officer"))
+    assert report.linked == 1 and linked_keys(referral) == {"example.cn"}

@@ -1,7 +1,7 @@
 """Target pages: the registry entry with history and metrics, manual checks, bulk import."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -138,6 +138,18 @@ def bulk_import(referral_id: int):
     flash(_("%(rows)d rows imported: %(linked)d targets added, %(new)d of them new to the registry.",
             rows=len(report.rows), linked=report.linked, new=report.new_targets), "success")
     return redirect(url_for("referrals.show", referral_id=referral_id))
+
+
+@bp.get("/targets/import-template.csv")
+@login_required
+def import_template():
+    """An empty import file (UTF-8 with BOM, so spreadsheet programs open it correctly)."""
+    example = ["website", "示例网站", "https://www.example.cn/", "", "", "", "", "", "京ICP备12345678号-1", "",
+               "", "", "", ""]
+    body = "\ufeff" + ",".join(COLUMNS) + "\r\n" + ",".join(example) + "\r\n"
+    return Response(body.encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=targets-template.csv",
+                             "X-Content-Type-Options": "nosniff"})
 
 
 @bp.get("/api/targets/known")
