@@ -11,7 +11,7 @@ from casework.audit.models import AuditEvent
 from casework.errors import DomainError, ValidationFailed
 from casework.extensions import db
 from casework.notices.models import Notice, NoticeCounter
-from casework.notices.services import correct_notice, issue_notice
+from casework.notices.services import balanced_lines, correct_notice, issue_notice
 from tests.notices_subjects import add_disposition, find_agency, find_user, make_assignment, make_referral
 
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
@@ -156,3 +156,13 @@ def test_every_kind_renders(db_session):
     assert feedback.recipient_agency_id == referral.origin_agency_id
     assert reminder.issuer_agency_id == referral.origin_agency_id and reminder.issued_by_id is None
     assert referral_reminder.issuer.code == "moe" and referral_reminder.recipient_agency_id == referral.origin_agency_id
+
+
+@pytest.mark.parametrize("title,lines", [
+    ("不予立案告知书", ["不予立案告知书"]),
+    ("关于“某平台代刷网课线索1”线索的受理回执", ["关于“某平台代刷网课线索1”", "线索的受理回执"]),
+    ("关于“某平台代刷网课线索12”线索退回补充材料的通知", ["关于“某平台代刷网课线索12”", "线索退回补充材料的通知"]),
+])
+def test_titles_break_into_balanced_lines_at_word_boundaries(title, lines):
+    assert balanced_lines(title, 20) == lines
+    assert all(len(line) <= 20 for line in balanced_lines("关" * 59, 20))

@@ -161,12 +161,15 @@ def assessment_opinion(referral, assignment, issuer, recipient, data) -> Content
 
 def receipt(referral, assignment, issuer, recipient, data) -> Content:
     when = chinese_date(assignment.received_at or assignment.routed_at)
-    return Content(
+    content = Content(
         title=f"关于“{referral.title}”线索的受理回执", recipient=recipient,
         paragraphs=[f"你单位移送的“{referral.title}”线索（线索编号{referral.number}）"
                     f"{_letter_number(assignment)}及所附材料已于{when}收悉，我单位已签收。"
                     f"我单位将在规定期限内依法作出是否{_refusal_word(assignment)}的决定并告知你单位。"],
     )
+    content.facts = {"referral_number": referral.number, "letter_number": _letter_number(assignment).strip("（）"),
+                     "received_on": when, "targets": len(referral.target_links)}
+    return content
 
 
 def return_notice(referral, assignment, issuer, recipient, data) -> Content:
@@ -227,8 +230,7 @@ def feedback_letter(referral, assignment, issuer, recipient, data) -> Content:
     content = Content(
         title=f"关于“{referral.title}”线索处置结果的反馈函", recipient=recipient,
         paragraphs=[f"你单位移送的“{referral.title}”线索（线索编号{referral.number}）"
-                    f"{_letter_number(assignment)}收悉。我单位依法进行了处置，现将结果反馈如下：{summary}",
-                    "各项处置措施执行情况如下："],
+                    f"{_letter_number(assignment)}收悉。我单位依法进行了处置，现将结果反馈如下：{summary}"],
         actions=_actions(assignment),
         closing="特此函告。",
     )

@@ -65,7 +65,7 @@ def issue_notice(kind: str, subject, actor, data: dict | None = None) -> Notice:
 def correct_notice(old: Notice, actor, data: dict | None = None) -> Notice:
     """Issue a corrected notice that supersedes ``old``; both stay, linked both ways.
 
-    Only an approver of the issuing agency corrects (the sweep's reminders: any approver of it)."""
+    Only an approver of the issuing agency corrects; ``data`` overrides the original form fields."""
     if actor is None or actor.agency_id != old.issuer_agency_id or not actor.has_role("approver"):
         raise NotAllowed("only an approver of the issuing agency can correct its notice")
     if old.superseded_by is not None:
@@ -239,12 +239,28 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
 
 
 def balanced_lines(text: str, width: int) -> list[str]:
-    """Split a title into lines of nearly equal length (GB/T 9704: symmetric, no orphan character)."""
+    """Split a title into lines of nearly equal length (GB/T 9704: symmetric, words kept whole).
+
+    Two-line titles break near the middle, preferably after closing punctuation or 的, never
+    before closing or after opening punctuation."""
     if len(text) <= width:
         return [text]
     count = -(-len(text) // width)
-    size = -(-len(text) // count)
-    return [text[i:i + size] for i in range(0, len(text), size)]
+    if count > 2:
+        size = -(-len(text) // count)
+        return [text[i:i + size] for i in range(0, len(text), size)]
+    middle = -(-len(text) // 2)
+
+    def cost(cut: int) -> float:
+        before, after = text[cut - 1], text[cut]
+        if after in "”’》）〕，。、；：" or before in "“‘《（〔":
+            return 99
+        return (0 if before in "”》）" else 1 if before == "的" else 2) + abs(cut - middle) / 10
+
+    cuts = [cut for cut in range(middle - 4, middle + 5) if 0 < cut < len(text)
+            and cut <= width and len(text) - cut <= width]
+    cut = min(cuts, key=cost) if cuts else middle
+    return [text[:cut], text[cut:]]
 
 
 def _lock_audit_chain() -> None:
@@ -257,7 +273,7 @@ def _template_context(notice: Notice, content, issuer: Agency, recipient: Agency
         "title": content.title, "title_lines": balanced_lines(content.title, TITLE_LINE_CHARS), "issuer": issuer, "recipient": recipient, "document_number": notice.document_number,
         "paragraphs": content.paragraphs, "sections": content.sections, "targets": content.targets,
         "actions": content.actions, "closing": content.closing, "attachments": content.attachments,
-        "copies": content.copies, "date_text": builders.chinese_date(notice.issued_at),
+        "copies": content.copies, "facts": content.facts, "date_text": builders.chinese_date(notice.issued_at),
         "issued_iso": notice.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "verification_code": notice.verification_code, "verify_url": verify_url(notice.verification_code),
         "qr_uri": qr_data_uri(verify_url(notice.verification_code)),
