@@ -40,6 +40,7 @@ class ReferralPage:
     evidence: list
     actions: list[ActionSet]
     diagram: str | None
+    own_diagram: str | None
     own_assignment: Assignment | None
 
     @property
@@ -99,16 +100,13 @@ def actions_for(referral: Referral, assignments: list[Assignment], user: User) -
     return [s for s in sets if s.triggers]
 
 
-def diagram_for(referral: Referral) -> str | None:
-    if not module_available("casework.workflow.diagrams"):
+def diagram_for(obj) -> str | None:
+    """The lifecycle SVG with the object's current state highlighted (workflow.diagrams)."""
+    if obj is None or not module_available("casework.workflow.diagrams"):
         return None
-    from casework.workflow import diagrams
+    from casework.workflow.diagrams import svg_for
 
-    for name in ("render_svg", "lifecycle_svg", "svg_for", "render"):
-        render = getattr(diagrams, name, None)
-        if render is not None:
-            return render(referral)
-    return None
+    return svg_for(obj)
 
 
 def referral_page(referral: Referral, user: User) -> ReferralPage:
@@ -126,5 +124,6 @@ def referral_page(referral: Referral, user: User) -> ReferralPage:
         evidence=evidence,
         actions=actions_for(referral, assignments, user),
         diagram=diagram_for(referral),
+        own_diagram=diagram_for(own),
         own_assignment=own,
     )
