@@ -78,3 +78,28 @@ def test_metrics_on_the_target_page_and_referral_panel(db_session, user, agency,
         login_user(user("edu-44.intake_officer"))
         panel = render_template("targets/_referral_panel.html", referral=referral)
     assert f"/targets/{referral.targets[0].id}" in panel and "metrics-page.cn" in panel
+
+
+def _table(response) -> str:
+    html = response.get_data(as_text=True)
+    return html[html.index("<tbody>"):html.index("</tbody>")]
+
+
+def test_agency_metrics_page_counts_only_the_visible_assignments(db_session, user, agency, login_as):
+    t0 = utcnow() - timedelta(days=2)
+    seen = make_referral(user("edu-44.intake_officer"), targets=[
+        {"kind": "website", "name": "seen", "url": "https://metrics-seen.cn"}])
+    unseen = make_referral(user("edu-11.intake_officer"), targets=[
+        {"kind": "website", "name": "unseen", "url": "https://metrics-unseen.cn"}])
+    _route(seen, agency("miit"), t0, t0 + timedelta(hours=1))
+    _route(unseen, agency("miit"), t0, t0 + timedelta(hours=9))
+    _route(unseen, agency("psb-11"), t0)
+    page = _table(login_as("edu-44.intake_officer").get("/targets/metrics"))
+    miit = agency("miit").name
+    assert miit in page and agency("psb-11").name not in page
+    row = page[page.index(miit):]
+    row = row[:row.index("</tr>")]
+    assert "<td>1</td>" in row and ("1 h 0 min" in row or "1 小时 0 分" in row)
+    national = _table(login_as("miit.case_officer").get("/targets/metrics"))
+    row = national[national.index(miit):]
+    assert "<td>2</td>" in row[:row.index("</tr>")]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from casework.assignments.models import Assignment
 from casework.extensions import db
@@ -98,6 +99,25 @@ def agency_metrics(agency_id: int, since: datetime | None = None) -> dict[str, S
         "to_disposition": summarise([r.to_disposition for r in rows]),
         "to_offline": summarise([r.to_offline for r in rows]),
     }
+
+
+def scoped_agency_metrics(user, since: datetime | None = None) -> list[tuple[str, dict[str, Summary]]]:
+    """Per agency, over the assignments of the referrals ``user`` may see: (agency name, summaries)."""
+    from casework.referrals.models import Referral
+    from casework.referrals.scoping import referral_scope
+
+    visible = aliased(Assignment)
+    query = select(visible).where(visible.referral_id.in_(select(Referral.id).where(referral_scope(user))))
+    if since is not None:
+        query = query.where(visible.routed_at >= since)
+    by_agency: dict[str, list[AssignmentTimes]] = {}
+    for assignment in db.session.scalars(query.order_by(visible.id)):
+        times = assignment_times(assignment)
+        by_agency.setdefault(times.agency_name, []).append(times)
+    return [(name, {"to_receipt": summarise([r.to_receipt for r in rows]),
+                    "to_disposition": summarise([r.to_disposition for r in rows]),
+                    "to_offline": summarise([r.to_offline for r in rows])})
+            for name, rows in sorted(by_agency.items())]
 
 
 def target_time_to_offline(target, referrals) -> timedelta | None:

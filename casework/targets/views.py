@@ -1,11 +1,15 @@
 """Target pages: the registry entry with history and metrics, manual checks, bulk import."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+
+from casework.db_types import utcnow
 
 from casework.errors import ValidationFailed
 from casework.evidence.models import Evidence
@@ -138,6 +142,15 @@ def bulk_import(referral_id: int):
     flash(_("%(rows)d rows imported: %(linked)d targets added, %(new)d of them new to the registry.",
             rows=len(report.rows), linked=report.linked, new=report.new_targets), "success")
     return redirect(url_for("referrals.show", referral_id=referral_id))
+
+
+@bp.get("/targets/metrics")
+@login_required
+def agency_metrics_page():
+    days = min(max(request.args.get("days", 365, type=int), 1), 3650)
+    since = utcnow() - timedelta(days=days)
+    return render_template("targets/metrics.html", days=days,
+                           rows=metrics.scoped_agency_metrics(current_user, since))
 
 
 @bp.get("/targets/import-template.csv")
