@@ -10,6 +10,8 @@ from sqlalchemy.orm import aliased
 
 from casework.assignments.models import Assignment
 from casework.extensions import db
+from casework.referrals.models import Referral
+from casework.referrals.scoping import referral_scope
 from casework.targets.models import ReferralTarget, TargetStatusCheck
 from casework.targets.text import _
 
@@ -103,9 +105,6 @@ def agency_metrics(agency_id: int, since: datetime | None = None) -> dict[str, S
 
 def scoped_agency_metrics(user, since: datetime | None = None) -> list[tuple[str, dict[str, Summary]]]:
     """Per agency, over the assignments of the referrals ``user`` may see: (agency name, summaries)."""
-    from casework.referrals.models import Referral
-    from casework.referrals.scoping import referral_scope
-
     visible = aliased(Assignment)
     query = select(visible).where(visible.referral_id.in_(select(Referral.id).where(referral_scope(user))))
     if since is not None:
