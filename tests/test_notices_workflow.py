@@ -46,3 +46,22 @@ def test_transitions_issue_their_notices_to_the_right_parties(app, db_session, m
     transfer = letters[-1]
     assert transfer.assignment.agency.code == "ca-11" and transfer.assignment.transferred_from_id == telecom.id
     assert "网站备案地在北京" in transfer.data["facts"]["reason"]
+
+
+def test_the_referral_letter_encloses_the_assessment_opinion(app, db_session, monkeypatch):
+    import io
+
+    from pypdf import PdfReader
+
+    monkeypatch.setitem(app.config, "ISSUE_NOTICES", True)
+    referral = routed_referral("44", "cac-44")
+    opinion, letter = notices_of(referral)
+    assert (opinion.kind, letter.kind) == ("assessment_opinion", "referral_letter")
+    name = f"assessment_opinion-edu-44-{opinion.year}-{opinion.serial}.pdf"
+    attachments = PdfReader(io.BytesIO(letter.pdf)).attachments
+    assert sorted(attachments) == sorted(["notice.json", name])
+    assert attachments[name][0] == opinion.pdf
+    assert letter.data["enclosures"] == [{"file": name, "document_number": opinion.document_number,
+                                          "sha256": opinion.sha256}]
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(letter.pdf)).pages)
+    assert f"附件：1.研判意见书（{opinion.document_number}）" in text

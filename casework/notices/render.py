@@ -91,8 +91,10 @@ def style_context() -> dict:
 
 
 def html_to_pdf(html: str, *, attachment_json: bytes | None = None, attachment_name: str = "notice.json",
-                pdf_variant: str | None = PDF_VARIANT, metadata_date: datetime | None = None) -> Rendered:
-    """Render one HTML document; with ``attachment_json``, embed it as an associated file."""
+                pdf_variant: str | None = PDF_VARIANT, metadata_date: datetime | None = None,
+                enclosures: list[tuple[str, bytes]] = ()) -> Rendered:
+    """Render one HTML document; with ``attachment_json``, embed it as an associated file, and
+    each (file name, PDF bytes) of ``enclosures`` as a supplement (the letter's 附件)."""
     from weasyprint import HTML, Attachment
 
     attachments = []
@@ -100,6 +102,9 @@ def html_to_pdf(html: str, *, attachment_json: bytes | None = None, attachment_n
         attachments.append(Attachment(file_obj=io.BytesIO(attachment_json), name=attachment_name,
                                       description="structured data of this notice", relationship="Data",
                                       created=metadata_date, modified=metadata_date))
+    for name, body in enclosures:
+        attachments.append(Attachment(file_obj=io.BytesIO(body), name=name, description=name,
+                                      relationship="Supplement", created=metadata_date, modified=metadata_date))
     with _render_lock:
         font_config = _font_configuration()
         document = HTML(string=html, base_url=font_cache_dir().as_uri() + "/",
@@ -111,6 +116,7 @@ def html_to_pdf(html: str, *, attachment_json: bytes | None = None, attachment_n
     return Rendered(pdf, len(document.pages))
 
 
-def render_notice(template: str, context: dict, attachment_json: bytes, issued_at: datetime) -> Rendered:
+def render_notice(template: str, context: dict, attachment_json: bytes, issued_at: datetime,
+                  enclosures: list[tuple[str, bytes]] = ()) -> Rendered:
     html = render_template(template, **style_context(), **{"labels": LABELS_ZH, **context})
-    return html_to_pdf(html, attachment_json=attachment_json, metadata_date=issued_at)
+    return html_to_pdf(html, attachment_json=attachment_json, metadata_date=issued_at, enclosures=enclosures)

@@ -206,6 +206,9 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
         note = (data.get("correction_note") or "").strip()
         content.paragraphs.append(f"本文更正并取代{supersedes.document_number}，原文件同时作废。"
                                   + (f"更正说明：{note}" if note else ""))
+    enclosed = _enclosed_notices(kind, referral)
+    if enclosed:
+        content.attachments = [f"{KINDS[n.kind].title_zh}（{n.document_number}）" for n in enclosed]
     _validate(kind, issuer, recipient, content, data)
     issued_at = utcnow()
     year = local_date(issued_at).year
@@ -220,10 +223,12 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
             verification_code=_new_code(), supersedes=supersedes,
         )
         structured = _structured(notice, KINDS[kind].title_zh, content, referral, assignment, data)
+        structured["enclosures"] = [{"file": enclosure_name(n), "document_number": n.document_number,
+                                     "sha256": n.sha256} for n in enclosed]
         structured["form"] = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool, list, dict))}
         attachment = json.dumps(structured, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
         rendered = render_notice(f"notices/{kind}.html", _template_context(notice, content, issuer, recipient),
-                                 attachment, issued_at)
+                                 attachment, issued_at, [(enclosure_name(n), n.pdf) for n in enclosed])
         notice.pdf = rendered.pdf
         notice.page_count = rendered.pages
         notice.size = len(rendered.pdf)
@@ -261,6 +266,21 @@ def balanced_lines(text: str, width: int) -> list[str]:
             and cut <= width and len(text) - cut <= width]
     cut = min(cuts, key=cost) if cuts else middle
     return [text[:cut], text[cut:]]
+
+
+def enclosure_name(notice: Notice) -> str:
+    """An ASCII file name for a notice embedded in another (PDF /F names are not Unicode-safe)."""
+    return f"{notice.kind}-{notice.issuer.code}-{notice.year}-{notice.serial}.pdf"
+
+
+def _enclosed_notices(kind: str, referral: Referral) -> list[Notice]:
+    """The referral letter carries the current assessment opinion (its 附件) inside the PDF."""
+    if kind != "referral_letter":
+        return []
+    opinions = db.session.scalars(select(Notice).where(
+        Notice.referral_id == referral.id, Notice.kind == "assessment_opinion").order_by(Notice.id.desc()))
+    current = next((n for n in opinions if n.superseded_by is None), None)
+    return [current] if current is not None else []
 
 
 def _lock_audit_chain() -> None:
