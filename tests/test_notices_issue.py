@@ -166,3 +166,10 @@ def test_every_kind_renders(db_session):
 def test_titles_break_into_balanced_lines_at_word_boundaries(title, lines):
     assert balanced_lines(title, 20) == lines
     assert all(len(line) <= 20 for line in balanced_lines("关" * 59, 20))
+
+
+def test_quotes_inside_a_quoted_title_become_single_quotes():
+    from casework.notices.content import quoted
+
+    assert quoted("“学习通秒刷”应用") == "“‘学习通秒刷’应用”"
+    assert quoted('"秒刷" app') == "“‘秒刷’ app”"

@@ -59,6 +59,14 @@ def action_label(code: str) -> str:
     return code
 
 
+def quoted(text: str) -> str:
+    """Chinese quotation: “…”, with quotes inside turned into ‘…’."""
+    inner = text.replace("“", "‘").replace("”", "’")
+    parts = inner.split('"')
+    inner = "".join(part + ("‘" if i % 2 == 0 else "’") for i, part in enumerate(parts[:-1])) + parts[-1]
+    return f"“{inner}”"
+
+
 def chinese_date(moment: datetime | None) -> str:
     from casework.notices.render import local_date
 
@@ -104,7 +112,7 @@ def referral_letter(referral, assignment, issuer, recipient, data) -> Content:
     assessment = referral.assessment
     behaviours = "、".join(label("behaviours", b) for b in (assessment.behaviours if assessment else []))
     conclusion = label("conclusions", assessment.conclusion) if assessment else ""
-    first = (f"{referral.origin_agency.name}在工作中发现“{referral.title}”线索（线索编号{referral.number}），"
+    first = (f"{referral.origin_agency.name}在工作中发现{quoted(referral.title)}线索（线索编号{referral.number}），"
              f"涉嫌提供有偿{behaviours or '刷课'}服务。")
     if conclusion:
         first += f"经研判，{conclusion}。"
@@ -118,7 +126,7 @@ def referral_letter(referral, assignment, issuer, recipient, data) -> Content:
                              f"依法移送。")
     paragraphs.append("涉嫌违法对象如下：")
     content = Content(
-        title=f"关于移送“{referral.title}”线索的函", recipient=recipient, paragraphs=paragraphs,
+        title=f"关于移送{quoted(referral.title)}线索的函", recipient=recipient, paragraphs=paragraphs,
         targets=_targets(referral),
         closing="请你单位依法处置，并于收到本函之日起30日内将处置结果反馈我单位。",
         attachments=["研判意见书"] if assessment else [],
@@ -151,7 +159,7 @@ def assessment_opinion(referral, assignment, issuer, recipient, data) -> Content
     ]
     if rec_lines:
         sections.append(("五、移送建议", rec_lines))
-    content = Content(title=f"关于“{referral.title}”线索的研判意见", recipient=None,
+    content = Content(title=f"关于{quoted(referral.title)}线索的研判意见", recipient=None,
                       paragraphs=[], sections=sections, targets=_targets(referral))
     content.facts = {"conclusion": get("conclusion"), "behaviours": list(behaviours),
                      "severity": get("severity"), "legal_basis": get("legal_basis"), "opinion": get("opinion"),
@@ -162,8 +170,8 @@ def assessment_opinion(referral, assignment, issuer, recipient, data) -> Content
 def receipt(referral, assignment, issuer, recipient, data) -> Content:
     when = chinese_date(assignment.received_at or assignment.routed_at)
     content = Content(
-        title=f"关于“{referral.title}”线索的受理回执", recipient=recipient,
-        paragraphs=[f"你单位移送的“{referral.title}”线索（线索编号{referral.number}）"
+        title=f"关于{quoted(referral.title)}线索的受理回执", recipient=recipient,
+        paragraphs=[f"你单位移送的{quoted(referral.title)}线索（线索编号{referral.number}）"
                     f"{_letter_number(assignment)}及所附材料已于{when}收悉，我单位已签收。"
                     f"我单位将在规定期限内依法作出是否{_refusal_word(assignment)}的决定并告知你单位。"],
     )
@@ -175,8 +183,8 @@ def receipt(referral, assignment, issuer, recipient, data) -> Content:
 def return_notice(referral, assignment, issuer, recipient, data) -> Content:
     reason = (data.get("reason") or "").strip()
     content = Content(
-        title=f"关于“{referral.title}”线索退回补充材料的通知", recipient=recipient,
-        paragraphs=[f"你单位移送的“{referral.title}”线索（线索编号{referral.number}）"
+        title=f"关于{quoted(referral.title)}线索退回补充材料的通知", recipient=recipient,
+        paragraphs=[f"你单位移送的{quoted(referral.title)}线索（线索编号{referral.number}）"
                     f"{_letter_number(assignment)}已收悉。经审查，现有材料尚不足以作出决定，现予退回。",
                     f"请补充以下材料：{reason}"],
         closing="请补充完整后重新移送。",
@@ -190,7 +198,7 @@ def refusal_notice(referral, assignment, issuer, recipient, data) -> Content:
     reason = (data.get("reason") or assignment.decision_reason or "").strip()
     content = Content(
         title=f"不予{word}告知书", recipient=recipient,
-        paragraphs=[f"你单位移送的“{referral.title}”线索（线索编号{referral.number}）"
+        paragraphs=[f"你单位移送的{quoted(referral.title)}线索（线索编号{referral.number}）"
                     f"{_letter_number(assignment)}，经审查，我单位决定不予{word}。",
                     f"理由如下：{reason}"],
         closing=f"如对本决定有异议，可在收到本告知书之日起3日内向我单位申请复议。",
@@ -214,12 +222,12 @@ def disposition_decision(referral, assignment, issuer, recipient, data) -> Conte
     disposition = assignment.disposition
     summary = (data.get("summary") or (disposition.summary if disposition else "") or "").strip()
     basis = (data.get("legal_basis") or (disposition.legal_basis if disposition else "") or "").strip()
-    paragraphs = [f"关于{referral.origin_agency.name}移送的“{referral.title}”线索（线索编号{referral.number}），"
+    paragraphs = [f"关于{referral.origin_agency.name}移送的{quoted(referral.title)}线索（线索编号{referral.number}），"
                   f"经调查，决定如下：{summary}"]
     if basis:
         paragraphs.append(f"依据：{basis}")
     paragraphs.append("对各涉嫌违法对象的处置措施如下：")
-    content = Content(title=f"关于“{referral.title}”线索的处置决定", recipient=None, paragraphs=paragraphs,
+    content = Content(title=f"关于{quoted(referral.title)}线索的处置决定", recipient=None, paragraphs=paragraphs,
                       actions=_actions(assignment), copies=[referral.origin_agency])
     content.facts = {"summary": summary, "legal_basis": basis}
     return content
@@ -228,8 +236,8 @@ def disposition_decision(referral, assignment, issuer, recipient, data) -> Conte
 def feedback_letter(referral, assignment, issuer, recipient, data) -> Content:
     summary = (data.get("summary") or "").strip()
     content = Content(
-        title=f"关于“{referral.title}”线索处置结果的反馈函", recipient=recipient,
-        paragraphs=[f"你单位移送的“{referral.title}”线索（线索编号{referral.number}）"
+        title=f"关于{quoted(referral.title)}线索处置结果的反馈函", recipient=recipient,
+        paragraphs=[f"你单位移送的{quoted(referral.title)}线索（线索编号{referral.number}）"
                     f"{_letter_number(assignment)}收悉。我单位依法进行了处置，现将结果反馈如下：{summary}"],
         actions=_actions(assignment),
         closing="特此函告。",
@@ -243,8 +251,8 @@ def reminder_letter(referral, assignment, issuer, recipient, data) -> Content:
     due = _due_date(data.get("due_at")) or chinese_date(getattr(subject, "due_at", None))
     step = (data.get("step") or label("clocks", data.get("clock")) or "").strip()
     content = Content(
-        title=f"关于督促办理“{referral.title}”线索的催办函", recipient=recipient,
-        paragraphs=[f"“{referral.title}”线索（线索编号{referral.number}）"
+        title=f"关于督促办理{quoted(referral.title)}线索的催办函", recipient=recipient,
+        paragraphs=[f"{quoted(referral.title)}线索（线索编号{referral.number}）"
                     f"{'的' + step if step else '的办理期限'}{'已于' + due + '届满' if due else '已届满'}，"
                     f"至今未见办理结果。"],
         closing="请你单位抓紧办理，并于收到本函后3个工作日内反馈办理情况。",
@@ -271,8 +279,8 @@ def reconsideration_request(referral, assignment, issuer, recipient, data) -> Co
     reason = (data.get("reason") or "").strip()
     word = _refusal_word(assignment)
     content = Content(
-        title=f"关于“{referral.title}”线索不予{word}决定的复议申请", recipient=recipient,
-        paragraphs=[f"我单位移送的“{referral.title}”线索（线索编号{referral.number}），"
+        title=f"关于{quoted(referral.title)}线索不予{word}决定的复议申请", recipient=recipient,
+        paragraphs=[f"我单位移送的{quoted(referral.title)}线索（线索编号{referral.number}），"
                     f"你单位决定不予{word}。我单位认为该决定理由不足，现依法申请复议。",
                     f"复议理由：{reason}"],
         closing="请依法在规定期限内作出复议决定，并书面告知我单位。",
