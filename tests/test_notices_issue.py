@@ -162,6 +162,7 @@ def test_every_kind_renders(db_session):
     ("不予立案告知书", ["不予立案告知书"]),
     ("关于“某平台代刷网课线索1”线索的受理回执", ["关于“某平台代刷网课线索1”", "线索的受理回执"]),
     ("关于“某平台代刷网课线索12”线索退回补充材料的通知", ["关于“某平台代刷网课线索12”", "线索退回补充材料的通知"]),
+    ("关于移送“QQ群代考服务（线索8）”线索的函", ["关于移送“QQ群代考服务", "（线索8）”线索的函"]),
 ])
 def test_titles_break_into_balanced_lines_at_word_boundaries(title, lines):
     assert balanced_lines(title, 20) == lines

@@ -246,8 +246,8 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
 def balanced_lines(text: str, width: int) -> list[str]:
     """Split a title into lines of nearly equal length (GB/T 9704: symmetric, words kept whole).
 
-    Two-line titles break near the middle, preferably after closing punctuation or 的, never
-    before closing or after opening punctuation."""
+    Two-line titles break near the middle, preferably after closing or before opening punctuation,
+    or after 的; never before closing or after opening punctuation."""
     if len(text) <= width:
         return [text]
     count = -(-len(text) // width)
@@ -260,7 +260,8 @@ def balanced_lines(text: str, width: int) -> list[str]:
         before, after = text[cut - 1], text[cut]
         if after in "”’》）〕，。、；：" or before in "“‘《（〔":
             return 99
-        return (0 if before in "”》）" else 1 if before == "的" else 2) + abs(cut - middle) / 10
+        word_edge = 0 if before in "”》）" else 0.5 if after in "“《（" else 1 if before == "的" else 2
+        return word_edge + abs(cut - middle) / 10
 
     cuts = [cut for cut in range(middle - 4, middle + 5) if 0 < cut < len(text)
             and cut <= width and len(text) - cut <= width]
