@@ -63,6 +63,9 @@ def test_verify_by_code_shows_only_number_issuer_date_and_hash(receipt, client):
     assert receipt.referral.title not in text and receipt.referral.number not in text
     assert client.get("/verify/ZZZZZ-ZZZZZ").status_code == 404
     assert client.get("/verify/not-a-code").status_code == 404
+    as_json = client.get(f"/verify/{receipt.verification_code}", headers={"Accept": "application/json"}).get_json()
+    assert as_json == {"document_number": receipt.document_number, "issuer": "广东省互联网信息办公室",
+                       "date": as_json["date"], "sha256": receipt.sha256, "superseded": False}
 
 
 def _upload(client, body: bytes, name: str = "notice.pdf"):

@@ -1,9 +1,10 @@
 """Notice downloads (agency scope), dossier export, and the public verification pages."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -139,9 +140,17 @@ def dossier(referral_id: int, fmt: str):
                                f"dossier-{referral.number}.zip", "application/zip")
 
 
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
 @bp.get("/verify/<code>")
 def verify_code(code: str):
     notice = find_by_code(code)
+    if _wants_json():
+        if notice is None:
+            return jsonify({"error": "no notice has this verification code"}), 404
+        return jsonify(asdict(public_facts(notice)))
     if notice is None:
         return render_template("notices/verify.html", facts=None, searched=True,
                                message=_("No Casework notice has this verification code."),
