@@ -185,3 +185,27 @@ def test_imprint_sits_at_the_bottom_of_the_last_page(lines):
     printed = next(r for r in last if r[4].endswith("印发"))
     assert printed[3] > 297 - 35 - 25
     assert all("印发" not in r[4] for page in lines["long"][:-1] for r in page)
+
+
+def _red_rows_mm(pdf: bytes, tmp_path) -> list[float]:
+    from PIL import Image
+
+    path = tmp_path / "page.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", "-f", "1", "-l", "1", str(path), str(tmp_path / "p")], check=True)
+    image = Image.open(next(tmp_path.glob("p*.png"))).convert("RGB")
+    width, height = image.size
+    rows = []
+    for y in range(height):
+        pixels = [image.getpixel((x, y)) for x in range(int(width * 0.12), int(width * 0.88), 20)]
+        if all(r > 200 and g < 120 and b < 120 for r, g, b in pixels):  # a red line across 170 mm
+            rows.append(y / 100 * 25.4)
+    return rows
+
+
+def test_red_double_rules_under_the_mark_and_20mm_above_the_bottom_edge(issued, tmp_path):
+    rows = _red_rows_mm(issued["letter"].pdf, tmp_path)
+    top = [y for y in rows if y < 60]
+    bottom = [y for y in rows if y > 250]
+    assert top and 40 < min(top) < 50 and max(top) - min(top) < 2.5
+    assert bottom and abs(max(bottom) - (297 - 20)) <= 1

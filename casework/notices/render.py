@@ -86,8 +86,15 @@ def _unique_associated_files(_document, pdf) -> None:
         files[:] = list(dict.fromkeys(files))
 
 
+BOTTOM_RULE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="170mm" height="1.2mm" viewBox="0 0 1700 12">'
+                   '<rect width="1700" height="2" fill="#E60012"/><rect y="6" width="1700" height="6" fill="#E60012"/>'
+                   '</svg>')
+
+
 def style_context() -> dict:
-    return {"font_faces": font_faces(), "title_fonts": fonts.title_chain(), "body_fonts": fonts.body_chain()}
+    """Fonts and the letter format's red rule 20 mm above the bottom edge (thin over thick)."""
+    return {"font_faces": font_faces(), "title_fonts": fonts.title_chain(), "body_fonts": fonts.body_chain(),
+            "bottom_rule": base64.b64encode(BOTTOM_RULE_SVG.encode()).decode("ascii")}
 
 
 def html_to_pdf(html: str, *, attachment_json: bytes | None = None, attachment_name: str = "notice.json",
