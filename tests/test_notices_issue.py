@@ -174,3 +174,15 @@ def test_quotes_inside_a_quoted_title_become_single_quotes():
 
     assert quoted("“学习通秒刷”应用") == "“‘学习通秒刷’应用”"
     assert quoted('"秒刷" app') == "“‘秒刷’ app”"
+
+
+def test_form_values_that_are_not_json_are_kept_as_text(db_session):
+    from datetime import timezone
+
+    referral = make_referral("edu-11")
+    assignment = make_assignment(referral, "amr-11", state="received")
+    moment = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+    notice = issue_notice("receipt", assignment, find_user("amr-11.case_officer"),
+                          {"seen": [moment], "agency": {"held_by": assignment.agency}})
+    assert notice.data["form"]["seen"] == [str(moment)]
+    assert notice.data["form"]["agency"]["held_by"] == str(assignment.agency)

@@ -226,6 +226,7 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
         structured["enclosures"] = [{"file": enclosure_name(n), "document_number": n.document_number,
                                      "sha256": n.sha256} for n in enclosed]
         structured["form"] = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool, list, dict))}
+        structured = json.loads(json.dumps(structured, ensure_ascii=False, default=str))
         attachment = json.dumps(structured, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
         rendered = render_notice(f"notices/{kind}.html", _template_context(notice, content, issuer, recipient),
                                  attachment, issued_at, [(enclosure_name(n), n.pdf) for n in enclosed])
