@@ -16,7 +16,6 @@ import os
 import random
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,7 +123,8 @@ def seed(url: str, count: int, rng: random.Random) -> None:
                     kinds = rng.sample(list(KIND_PREFIX), rng.randint(1, 3))
                     for agency_kind in kinds:
                         province = agencies[origin].region_code
-                        code = NATIONAL[agency_kind] if origin == "moe" else f"{KIND_PREFIX[agency_kind]}-{province[:2]}"
+                        code = (NATIONAL[agency_kind] if origin == "moe"
+                                else f"{KIND_PREFIX[agency_kind]}-{province[:2]}")
                         a_state = "closed" if state == "closed" else rng.choices(
                             [s for s, _ in OPEN_ASSIGNMENT_STATES], [w for _, w in OPEN_ASSIGNMENT_STATES])[0]
                         a_due = None if a_state == "closed" else now + timedelta(hours=rng.randint(-240, 720))

@@ -175,3 +175,33 @@ def test_a_target_already_known_is_hinted_at_intake(login_as, user):
     assert earlier.number in fragment.get_data(as_text=True)
     unknown = client.get("/referrals/known-target?kind=website&url=https://never-seen.example.cn/")
     assert "已有记录" not in unknown.get_data(as_text=True)
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6364f8cf500f0002870180eb47ba92"
+                    "0000000049454e44ae426082")
+
+
+def test_evidence_files_are_attached_with_the_draft(login_as):
+    from casework.evidence.models import Evidence
+
+    client = login_as("edu-44.intake_officer")
+    before = _count(Evidence)
+    response = client.post("/referrals/new", data=_form(
+        evidence=(io.BytesIO(PNG), "截图.png"), evidence_description="应用页面截图"),
+        content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:800]
+    assert _count(Evidence) == before + 1
+    assert "截图.png" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_file_whose_content_does_not_match_saves_nothing(login_as):
+    from casework.evidence.models import Evidence
+
+    client = login_as("edu-44.intake_officer")
+    counts = (_count(Referral), _count(Evidence))
+    response = client.post("/referrals/new", data=_form(evidence=(io.BytesIO(b"MZ not a picture"), "x.png")),
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert 'id="err-evidence"' in response.get_data(as_text=True)
+    assert (_count(Referral), _count(Evidence)) == counts

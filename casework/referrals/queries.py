@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
@@ -208,11 +208,6 @@ def _origin_action():
 
 def inbox_tabs(user: User, now: datetime | None = None) -> list[Tab]:
     return Desk(user, now).tabs_with_counts()
-
-
-def inbox_page(user: User, tab: str, page: int = 1, now: datetime | None = None,
-               total: int | None = None) -> Page:
-    return Desk(user, now).page(tab, page, total)
 
 
 @dataclass

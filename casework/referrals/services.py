@@ -204,9 +204,19 @@ def add_target(referral: Referral, data: dict, actor: User) -> ReferralTarget:
 
 
 def attach_files(referral: Referral, uploads: list[tuple], actor: User) -> list:
-    """Attach uploaded evidence files through the evidence service (one call per file)."""
+    """Attach uploaded evidence files through the evidence service (one call per file); a refused
+    file is reported on the form's ``evidence`` field (its refusal stays audited)."""
     if not uploads:
         return []
     from casework.evidence.services import attach_evidence
 
-    return [attach_evidence(referral, storage, meta, actor) for storage, meta in uploads]
+    attached = []
+    for storage, meta in uploads:
+        try:
+            attached.append(attach_evidence(referral, storage, meta, actor))
+        except ValidationFailed as error:
+            problems = error.errors.values() if isinstance(error.errors, dict) else error.errors
+            refused = ValidationFailed({"evidence": f"{storage.filename}: {'; '.join(map(str, problems))}"})
+            refused.audit = error.audit
+            raise refused from error
+    return attached

@@ -14,10 +14,10 @@ from casework.extensions import db
 from casework.referrals import export, labels, queries
 from casework.referrals.forms import (IntakeInput, kind_choices, platform_choices, referral_form_values,
                                      source_choices, store_choices)
+from casework.referrals.helpers import register_template_helpers
 from casework.referrals.models import Referral
 from casework.referrals.page import module_available, referral_page
 from casework.referrals.scoping import get_referral_or_404, scoped_referrals
-from casework.referrals.helpers import register_template_helpers
 from casework.referrals.services import EDITABLE_STATES, attach_files, open_referral, update_referral
 from casework.unit_of_work import transactional
 

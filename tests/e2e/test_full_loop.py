@@ -7,6 +7,7 @@ each in their own browser context. Screenshots go to test-artifacts/screenshots/
 """
 from __future__ import annotations
 
+import base64
 import re
 import socket
 import tempfile
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "E2e-Passw0rd-loop"
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
 
 
 def _free_port() -> int:
@@ -174,6 +176,8 @@ def test_full_loop(server, browser):
     page.fill("#targets-2-name", "秒过代刷小店")
     page.select_option("#targets-2-platform", "taobao")
     page.fill("#targets-2-account_id", "miaoguo-shop")
+    page.set_input_files("#evidence", files=[{"name": "截图.png", "mimeType": "image/png", "buffer": PNG}])
+    page.fill("#evidence_description", "应用商店页面截图")
     intake.shot("02-intake-form")
     with page.expect_navigation():
         page.click("button[value=save]")
@@ -181,6 +185,7 @@ def test_full_loop(server, browser):
     assert match, page.url
     referral_id = int(match.group(1))
     assert _state(app, "referral", referral_id) == "draft"
+    assert "截图.png" in page.content()
     intake.act(referral_id, f"referral-{referral_id}-submit")
     assert _state(app, "referral", referral_id) == "submitted"
 
