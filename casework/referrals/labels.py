@@ -33,6 +33,11 @@ EVENT_LABELS = {
     "clock.overdue": _l("Time limit passed"),
     "reminder.queue": _l("Reminder queued"),
 }
+DISPOSITION_STATE_LABELS = {
+    "proposed": _l("Awaiting approval"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+}
 AGENCY_KIND_LABELS = {
     "education": _l("Education"),
     "cyberspace": _l("Cyberspace"),
@@ -77,6 +82,18 @@ def _state_label(state: str, kind: str | None, _lang: str) -> str:
         if state in _states_of(name):
             return _pick(_states_of(name)[state]) or state
     return state.replace("_", " ")
+
+
+def disposition_state_label(state: str | None) -> str:
+    return str(DISPOSITION_STATE_LABELS.get(state, state or ""))
+
+
+def object_state_label(object_type: str | None, state: str | None, kind: str | None = None) -> str:
+    """A state named in an audit event, read in the lifecycle of the event's object
+    (``kind``: the agency kind of an assignment)."""
+    if object_type == "disposition":
+        return disposition_state_label(state)
+    return state_label(state, kind if object_type == "assignment" else None)
 
 
 def all_states() -> list[tuple[str, str]]:

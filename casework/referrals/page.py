@@ -47,6 +47,10 @@ class ReferralPage:
     def agency_names(self) -> dict[int, str]:
         return {a.id: a.agency.name for a in self.assignments}
 
+    @property
+    def agency_kinds(self) -> dict[int, str]:
+        return {a.id: a.agency.kind for a in self.assignments}
+
 
 def load_assignments(referral: Referral) -> list[Assignment]:
     return list(db.session.scalars(
