@@ -303,6 +303,7 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per endpoint at most")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--skip-sqlite", action="store_true", help="only PostgreSQL (CASEWORK_BENCH_PG_URL)")
     parser.add_argument("--sqlite-cache-mb", type=int, default=64,
                         help="also measure SQLite with this page cache (0: only as configured)")
     args = parser.parse_args()
@@ -310,7 +311,7 @@ def main() -> int:
           f"gunicorn gthread {args.workers}x{args.threads}, client threads {args.concurrency}")
     failed = False
     with tempfile.TemporaryDirectory(prefix="casework-bench-") as tmp:
-        targets = [("SQLite", f"sqlite:///{tmp}/bench.sqlite")]
+        targets = [] if args.skip_sqlite else [("SQLite", f"sqlite:///{tmp}/bench.sqlite")]
         if os.environ.get("CASEWORK_BENCH_PG_URL"):
             targets.append(("PostgreSQL", os.environ["CASEWORK_BENCH_PG_URL"]))
         for label, url in targets:
