@@ -144,7 +144,7 @@ def test_from_assessment_to_closure_through_the_page(login_as):
     assert referral.state == "closed"
     page = approver.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert "已办结" in page and "应用已下架" in page
-    assert "<svg" in page
+    assert "<svg" in page and f"/referrals/{referral.id}/dossier.pdf" in page
     assert page.count('<li class="outcome-ok">') >= 12
 
 
