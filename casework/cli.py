@@ -105,15 +105,17 @@ def create_user_command(username, display_name, agency_code, roles) -> None:
 @click.command("demo")
 @click.option("--reset", is_flag=True, help="Wipe the configured database first.")
 @click.option("--password", default=None, help="Password for every demo account (default: random).")
+@click.option("--referrals", "referral_count", default=36, show_default=True,
+              type=click.IntRange(1, 500), help="How many demo referrals to carry through the workflow.")
 @with_appcontext
-def demo_command(reset: bool, password: str | None) -> None:
+def demo_command(reset: bool, password: str | None, referral_count: int) -> None:
     """Migrate and fill the configured database with demo agencies, users and referrals."""
     from casework.demo import DemoRefused, build_demo
 
     app = current_app._get_current_object()
     check_database(app, require_schema=False)
     try:
-        credentials = build_demo(app, reset=reset, password=password)
+        credentials = build_demo(app, reset=reset, password=password, referral_count=referral_count)
     except (DemoRefused, DomainError) as error:
         fail(str(error))
     click.echo(f"demo data written to {database_label(app)}")

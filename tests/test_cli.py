@@ -78,12 +78,12 @@ def test_unreachable_database_is_one_clear_line():
 
 def test_demo_fills_an_empty_database_and_refuses_a_full_one(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    first = _cli(url, "demo", "--password", STRONG)
+    first = _cli(url, "demo", "--password", STRONG, "--referrals", "3")
     assert first.returncode == 0, first.stderr
     assert "edu-44-intake" in first.stdout and STRONG in first.stdout
     second = _cli(url, "demo")
     assert second.returncode != 0 and "--reset" in second.stderr
-    third = _cli(url, "demo", "--reset", "--password", STRONG)
+    third = _cli(url, "demo", "--reset", "--password", STRONG, "--referrals", "2")
     assert third.returncode == 0, third.stderr
     verify = _cli(url, "audit", "verify")
     assert verify.returncode == 0, verify.stderr
