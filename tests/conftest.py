@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -92,9 +93,10 @@ def seed_agencies_and_users() -> None:
     db.session.flush()
 
 
-@pytest.fixture
-def db_session(app):
-    """A session whose every commit lands in a savepoint of a transaction rolled back afterwards."""
+@contextmanager
+def rolled_back_session(app):
+    """Bind the session to one connection whose outer transaction is rolled back at the end;
+    the application's commits become savepoints inside it."""
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
@@ -110,6 +112,13 @@ def db_session(app):
             engines[None] = engine
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture
+def db_session(app):
+    """A session whose every commit lands in a savepoint of a transaction rolled back afterwards."""
+    with rolled_back_session(app) as session:
+        yield session
 
 
 @pytest.fixture

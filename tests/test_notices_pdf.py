@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from pypdf import PdfReader
 
-from casework.extensions import db
+from tests.conftest import rolled_back_session
 from tests.notices_subjects import RARE_NAME, find_user, make_assignment, make_referral
 
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
@@ -35,27 +35,14 @@ class Issued:
 def _issue_in_rolled_back_transaction(app):
     from casework.notices.services import issue_notice
 
-    with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        engines = db._app_engines[app]
-        engine = engines[None]
-        engines[None] = connection
-        db.session.remove()
-        db.session.configure(join_transaction_mode="create_savepoint")
-        try:
-            referral = make_referral()
-            letter = issue_notice("referral_letter", make_assignment(referral, "ca-44"),
-                                  find_user("edu-44.assessor"), {})
-            long = issue_notice("return_notice", make_assignment(referral, "psb-44", state="returned"),
-                                find_user("psb-44.case_officer"), {"reason": LONG_REASON})
-            return {name: Issued(n.pdf, n.document_number, n.verification_code, n.sha256, n.page_count)
-                    for name, n in (("letter", letter), ("long", long))}
-        finally:
-            db.session.remove()
-            engines[None] = engine
-            outer.rollback()
-            connection.close()
+    with rolled_back_session(app):
+        referral = make_referral()
+        letter = issue_notice("referral_letter", make_assignment(referral, "ca-44"),
+                              find_user("edu-44.assessor"), {})
+        long = issue_notice("return_notice", make_assignment(referral, "psb-44", state="returned"),
+                            find_user("psb-44.case_officer"), {"reason": LONG_REASON})
+        return {name: Issued(n.pdf, n.document_number, n.verification_code, n.sha256, n.page_count)
+                for name, n in (("letter", letter), ("long", long))}
 
 
 @pytest.fixture(scope="module")
