@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from casework import create_app
@@ -51,12 +53,28 @@ def tmp_dir():
         yield Path(path)
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts without per-request caches.
+
+    ``db_session`` keeps one application context pushed for the whole test and Flask reuses
+    it for the test client's requests, so ``g`` would carry Flask-Login's current user and
+    Flask-Babel's locale from one request (and one logged-in client) to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in ("_login_user", "_flask_babel"):
+                g.pop(key, None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_dir):
     from casework.demo import wipe_database
     from casework.migrate import upgrade
 
     app = create_app(test_config(tmp_dir, database_url(tmp_dir)))
+    app.test_client_class = FreshRequestClient
     with app.app_context():
         wipe_database()
     upgrade(app)

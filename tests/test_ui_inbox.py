@@ -13,7 +13,6 @@ from casework.db_types import utcnow
 from casework.extensions import db
 from casework.referrals.queries import PAGE_SIZE, inbox_tabs
 from tests.factories import make_referral
-from tests.test_ui_support import fresh_login_cache  # noqa: F401
 
 
 def tab_counts(html: str) -> dict[str, int]:

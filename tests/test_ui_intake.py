@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from casework.audit.models import AuditEvent
 from casework.extensions import db
 from casework.referrals.models import Referral
-from tests.test_ui_support import fresh_login_cache  # noqa: F401
 from casework.targets.models import ReferralTarget
 
 

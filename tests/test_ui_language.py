@@ -14,7 +14,6 @@ from casework.extensions import db
 from casework.web.i18n import format_date, format_datetime
 from tests.conftest import login
 from tests.factories import make_referral
-from tests.test_ui_support import fresh_login_cache  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_TEMPLATES = ["base.html", "referrals/inbox.html", "referrals/search.html", "referrals/intake.html",

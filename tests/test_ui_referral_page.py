@@ -9,7 +9,6 @@ from sqlalchemy import select
 from casework.agencies.models import Agency
 from casework.extensions import db
 from casework.referrals.models import Referral
-from tests.test_ui_support import fresh_login_cache  # noqa: F401
 
 
 def _agency_id(code: str) -> int:

@@ -11,7 +11,6 @@ from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
 from tests.factories import make_referral
-from tests.test_ui_support import fresh_login_cache  # noqa: F401
 
 
 def _seed(user, agency):
