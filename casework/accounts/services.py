@@ -15,7 +15,7 @@ from casework.accounts.roles import Role, check_role_combination
 from casework.agencies.models import Agency
 from casework.audit.services import record_event
 from casework.db_types import utcnow
-from casework.errors import DomainError, ValidationFailed
+from casework.errors import DomainError, NotAllowed, ValidationFailed
 from casework.extensions import db
 
 
@@ -108,3 +108,23 @@ def end_session(user: User, reason: str = "logout") -> None:
     """Invalidate the user's session everywhere by rotating the session token."""
     user.session_token = secrets.token_hex(16)
     record_event("auth.logout", user, user, payload={"reason": reason})
+
+
+def anonymise_user(user: User, data: dict, actor: User | None) -> User:
+    """Remove a departed user's personal details and disable the account.
+
+    The row stays (cases and audit events point at it) and the audit events keep their
+    recorded actor name and hash: the trail is never rewritten.
+    """
+    if actor is not None and not actor.has_role("security_admin"):
+        raise NotAllowed("only a security administrator anonymises accounts",
+                         audit={"event": "user.anonymise", "actor": actor, "obj": user})
+    user.username = f"anonymised-{user.id}"
+    user.display_name = f"已注销用户 {user.id}"
+    user.active = False
+    user.password_hash = hash_password(secrets.token_urlsafe(32))
+    user.session_token = secrets.token_hex(16)
+    record_event("user.anonymise", actor, user, payload={"reason": (data.get("reason") or "")[:200]},
+                 actor_name=None if actor else "cli")
+    db.session.flush()
+    return user
