@@ -9,11 +9,13 @@ RUN_AS=postgres
 if ! id "$RUN_AS" >/dev/null 2>&1; then
   useradd --system --home /var/lib/postgresql --shell /bin/bash "$RUN_AS"
 fi
-if [[ ! -f "$DATA/PG_VERSION" ]]; then
+if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
+  : # a server already answers on this port (a developer's earlier run): use it
+elif [[ ! -f "$DATA/PG_VERSION" ]]; then
   mkdir -p "$DATA" && chown "$RUN_AS" "$DATA"
   su "$RUN_AS" -c "$BIN/initdb -D '$DATA' -A trust -U postgres --encoding=UTF8 --locale=C.UTF-8" >/dev/null
 fi
-if ! su "$RUN_AS" -c "$BIN/pg_ctl -D '$DATA' status" >/dev/null 2>&1; then
+if ! "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" && ! su "$RUN_AS" -c "$BIN/pg_ctl -D '$DATA' status" >/dev/null 2>&1; then
   su "$RUN_AS" -c "$BIN/pg_ctl -D '$DATA' -l '$DATA/server.log' -w \
     -o \"-p $PORT -c listen_addresses=127.0.0.1 -k /tmp -c max_connections=200 -c fsync=off\" start" >/dev/null
 fi
