@@ -26,12 +26,14 @@ class Due:
     note: str = ""
 
 
+OFFICIAL_YEARS = frozenset(d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays))
+
+
 def is_working_day(day: date) -> tuple[bool, bool]:
-    """(working?, from the official calendar?)."""
-    try:
+    """(working?, from the official calendar?). Years the package does not cover count Monday to Friday."""
+    if day.year in OFFICIAL_YEARS:
         return chinese_calendar.is_workday(day), True
-    except NotImplementedError:
-        return day.weekday() < 5, False
+    return day.weekday() < 5, False
 
 
 def _end_of_local_day(day: date) -> datetime:
