@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, false, func, literal, or_, select
+from sqlalchemy.orm import joinedload, load_only
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
@@ -19,7 +20,7 @@ from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.referrals.models import Referral
-from casework.referrals.scoping import scoped_referrals, supervised_agency_ids
+from casework.referrals.scoping import desk_referrals, has_case_role, scoped_referrals
 from casework.targets.models import ReferralTarget, Target
 from casework.web.i18n import CST
 
@@ -116,7 +117,7 @@ def open_states(subject: str) -> frozenset[str]:
 
 
 class Desk:
-    """One user's inbox. The scope is built once; every query starts from it.
+    """One user's inbox. Every query starts from the desk's part of the scope (``desk_referrals``).
 
     An education desk lists the referrals of its own (and supervised) departments; an agency desk
     lists its agency's assignments. Tab counts cover open work only, so they cost the same at
@@ -127,22 +128,21 @@ class Desk:
         self.user = user
         self.now = now or utcnow()
         self.agency_desk = is_agency_desk(user)
-        self.scope = scoped_referrals(user)
+        self.base = desk_referrals(user)
         if self.agency_desk:
             self.item, self.tabs, self.terminal = Assignment, AGENCY_TABS, ASSIGNMENT_TERMINAL
             self.open = open_states("assignment")
-            self.base = self.scope.join_from(Referral, Assignment, and_(
-                Assignment.referral_id == Referral.id, Assignment.agency_id == user.agency_id))
         else:
             self.item, self.tabs, self.terminal = Referral, EDUCATION_TABS, REFERRAL_TERMINAL
             self.open = open_states("referral")
-            self.base = self.scope.where(Referral.origin_agency_id.in_(supervised_agency_ids(user)))
 
     def _select(self, *columns):
-        query = self.base.with_only_columns(*columns) if columns else self.base
-        if self.agency_desk and columns:
-            query = query.select_from(Referral)
-        return query
+        """The desk's items reduced to ``columns``; an agency desk counts its assignments alone
+        (every assignment has its referral), so the counts come from the assignments' index."""
+        if not self.agency_desk:
+            return self.base.with_only_columns(*columns)
+        query = select(*columns).select_from(Assignment).where(Assignment.agency_id == self.user.agency_id)
+        return query if has_case_role(self.user) else query.where(false())
 
     def _due(self):
         item, now = self.item, self.now
@@ -193,12 +193,30 @@ class Desk:
             order = (Referral.created_at.desc(), Referral.id.desc())
         else:
             order = (self.item.due_at.asc().nulls_last(), self.item.id.desc())
-        query = query.order_by(*order).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        query = (query.options(*_list_columns(self.agency_desk)).order_by(*order)
+                 .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
         if self.agency_desk:
             rows = [InboxRow(r, a) for r, a in db.session.execute(query)]
         else:
             rows = [InboxRow(r) for r in db.session.scalars(query)]
         return Page(rows[:PAGE_SIZE], total, page, has_next=len(rows) > PAGE_SIZE)
+
+
+@functools.cache
+def _list_columns(agency_desk: bool) -> tuple:
+    """Loader options for the columns a list row shows (``list_rows``), and no others."""
+    columns = (
+        load_only(Referral.id, Referral.number, Referral.title, Referral.region_code, Referral.origin_agency_id,
+                  Referral.state, Referral.due_at, Referral.overdue, Referral.created_at, Referral.version),
+        joinedload(Referral.origin_agency).load_only(Agency.name, Agency.kind),
+    )
+    if not agency_desk:
+        return columns
+    return columns + (
+        load_only(Assignment.id, Assignment.referral_id, Assignment.agency_id, Assignment.state,
+                  Assignment.due_at, Assignment.overdue, Assignment.routed_at, Assignment.version),
+        joinedload(Assignment.agency).load_only(Agency.name, Agency.kind),
+    )
 
 
 def _origin_action():

@@ -6,7 +6,7 @@ answers 404, so that its existence is not revealed.
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import aliased
 
 from casework.accounts.models import User
@@ -15,6 +15,8 @@ from casework.agencies.models import Agency, AgencyKind
 from casework.assignments.models import Assignment
 from casework.extensions import db
 from casework.referrals.models import Referral
+
+CASE_ROLE_NAMES = frozenset(r.value for r in CASE_ROLES)
 
 
 def supervised_agency_ids(user: User) -> set[int]:
@@ -32,9 +34,13 @@ def supervised_agency_ids(user: User) -> set[int]:
     return ids
 
 
+def has_case_role(user: User) -> bool:
+    return bool(user.is_authenticated and user.roles & CASE_ROLE_NAMES)
+
+
 def referral_scope(user: User) -> ColumnElement[bool]:
     """WHERE clause selecting the referrals ``user`` may see."""
-    if not user.is_authenticated or not (user.roles & {r.value for r in CASE_ROLES}):
+    if not has_case_role(user):
         return false()
     holder = aliased(Assignment)
     held = (select(holder.id)
@@ -46,6 +52,23 @@ def referral_scope(user: User) -> ColumnElement[bool]:
 def scoped_referrals(user: User):
     """A ``select(Referral)`` limited to the user's scope; add filters and ordering to it."""
     return select(Referral).where(referral_scope(user))
+
+
+def desk_referrals(user: User, supervised: set[int] | None = None):
+    """The part of ``scoped_referrals(user)`` that the user's own desk lists, without the OR of the
+    full scope (so that the inbox can be counted from indexes alone).
+
+    An education department's desk: the referrals of its own and supervised departments (the first
+    branch of the scope). An agency's desk: ``Referral`` joined to the agency's own assignments (the
+    second branch). Without a case role: nothing, as for the scope.
+    """
+    if not has_case_role(user):
+        return select(Referral).where(false())
+    if user.agency.kind == AgencyKind.EDUCATION.value:
+        ids = supervised if supervised is not None else supervised_agency_ids(user)
+        return select(Referral).where(Referral.origin_agency_id.in_(ids))
+    return select(Referral).join_from(Referral, Assignment, and_(
+        Assignment.referral_id == Referral.id, Assignment.agency_id == user.agency_id))
 
 
 def can_see_referral(user: User, referral_id: int) -> bool:

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from casework.extensions import db, login_manager
 
@@ -17,7 +18,7 @@ def load_user(user_id: str):
     ident, _, token = user_id.partition(":")
     if not ident.isdigit():
         return None
-    user = db.session.get(User, int(ident))
+    user = db.session.get(User, int(ident), options=[joinedload(User.role_rows)])
     if user is None or not user.active or not token or token != user.session_token:
         return None
     return user
