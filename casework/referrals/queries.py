@@ -9,10 +9,11 @@ import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, func, literal, or_, select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import aliased
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
@@ -65,8 +66,8 @@ class Tab:
 
 @dataclass
 class InboxRow:
-    referral: Referral
-    assignment: Assignment | None = None
+    referral: Referral | ListedItem
+    assignment: Assignment | ListedItem | None = None
 
     @property
     def due_at(self) -> datetime | None:
@@ -83,6 +84,14 @@ class InboxRow:
         if item.state in terminal:
             return False
         return bool(item.overdue or (item.due_at is not None and item.due_at < utcnow()))
+
+
+class ListedItem(SimpleNamespace):
+    """The listed columns of a referral or assignment on an inbox page (read-only)."""
+
+
+class ListedAgency(SimpleNamespace):
+    """The listed columns of an agency."""
 
 
 @dataclass
@@ -125,7 +134,8 @@ class Desk:
     """
 
     def __init__(self, user: User, now: datetime | None = None):
-        self.user = user
+        self.user = user = getattr(user, "_get_current_object", lambda: user)()
+        self.agency = user.agency
         self.now = now or utcnow()
         self.agency_desk = is_agency_desk(user)
         self.base = desk_referrals(user)
@@ -183,40 +193,43 @@ class Desk:
         return [Tab(key, TAB_LABELS[key], counts[key]) for key in TAB_ORDER]
 
     def page(self, tab: str, page: int = 1, total: int | None = None) -> Page:
-        """One page of the tab's items; on work tabs the earliest due date first."""
-        query = self.base.where(self.condition(tab))
-        if self.agency_desk:
-            query = query.add_columns(Assignment)
+        """One page of the tab's items; on work tabs the earliest due date first.
+
+        Only the columns a list row shows are read, as plain rows (no ORM objects): the row's
+        referral and assignment are light records with the same attribute names."""
+        origin, columns = _listed_columns(self.agency_desk)
+        query = (self.base.where(self.condition(tab)).with_only_columns(*columns)
+                 .join(origin, origin.id == Referral.origin_agency_id))
         if tab == "all" and self.agency_desk:
             order = (Assignment.routed_at.desc(), Assignment.id.desc())
         elif tab == "all":
             order = (Referral.created_at.desc(), Referral.id.desc())
         else:
             order = (self.item.due_at.asc().nulls_last(), self.item.id.desc())
-        query = (query.options(*_list_columns(self.agency_desk)).order_by(*order)
-                 .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))
-        if self.agency_desk:
-            rows = [InboxRow(r, a) for r, a in db.session.execute(query)]
-        else:
-            rows = [InboxRow(r) for r in db.session.scalars(query)]
+        query = query.order_by(*order).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        rows = [self._row(r) for r in db.session.execute(query)]
         return Page(rows[:PAGE_SIZE], total, page, has_next=len(rows) > PAGE_SIZE)
+
+    def _row(self, r) -> InboxRow:
+        referral = ListedItem(id=r.id, number=r.number, title=r.title, region_code=r.region_code,
+                              state=r.state, due_at=r.due_at, overdue=r.overdue, created_at=r.created_at,
+                              origin_agency=ListedAgency(name=r.origin_name))
+        if not self.agency_desk:
+            return InboxRow(referral)
+        return InboxRow(referral, ListedItem(state=r.held_state, due_at=r.held_due_at, overdue=r.held_overdue,
+                                             agency=self.agency))
 
 
 @functools.cache
-def _list_columns(agency_desk: bool) -> tuple:
-    """Loader options for the columns a list row shows (``list_rows``), and no others."""
-    columns = (
-        load_only(Referral.id, Referral.number, Referral.title, Referral.region_code, Referral.origin_agency_id,
-                  Referral.state, Referral.due_at, Referral.overdue, Referral.created_at, Referral.version),
-        joinedload(Referral.origin_agency).load_only(Agency.name, Agency.kind),
-    )
-    if not agency_desk:
-        return columns
-    return columns + (
-        load_only(Assignment.id, Assignment.referral_id, Assignment.agency_id, Assignment.state,
-                  Assignment.due_at, Assignment.overdue, Assignment.routed_at, Assignment.version),
-        joinedload(Assignment.agency).load_only(Agency.name, Agency.kind),
-    )
+def _listed_columns(agency_desk: bool):
+    """The origin agency's alias and the columns an inbox row shows."""
+    origin = aliased(Agency)
+    columns = [Referral.id, Referral.number, Referral.title, Referral.region_code, Referral.state,
+               Referral.due_at, Referral.overdue, Referral.created_at, origin.name.label("origin_name")]
+    if agency_desk:
+        columns += [Assignment.state.label("held_state"), Assignment.due_at.label("held_due_at"),
+                    Assignment.overdue.label("held_overdue")]
+    return origin, tuple(columns)
 
 
 def _origin_action():
