@@ -1,0 +1,47 @@
+"""The audit trail page: the audit administrator reads it; nobody else sees it exists."""
+from __future__ import annotations
+
+import pytest
+
+from casework.accounts.services import create_user
+from tests.conftest import login
+from tests.factories import make_referral
+
+ADMIN_PASSWORD = "Audit-adm1n-pass"
+
+
+@pytest.fixture
+def admin_client(app, db_session):
+    def make(role: str):
+        create_user({"username": f"x-{role}", "agency_code": "moe", "roles": [role],
+                     "password": ADMIN_PASSWORD}, actor=None)
+        client = app.test_client()
+        assert login(client, f"x-{role}", ADMIN_PASSWORD).status_code == 302
+        return client
+
+    return make
+
+
+def test_audit_admin_reads_and_filters_the_trail(admin_client, user):
+    referral = make_referral(user("edu-44.intake_officer"))
+    client = admin_client("audit_admin")
+    page = client.get("/audit").get_data(as_text=True)
+    assert "referral.create" in page and "审计日志" in page
+    filtered = client.get(f"/audit?object_type=referral&object_id={referral.id}&event=referral.")
+    assert "referral.create" in filtered.get_data(as_text=True)
+    assert "auth.login" not in filtered.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["system_admin", "security_admin"])
+def test_other_admins_cannot_see_the_trail(admin_client, role):
+    assert admin_client(role).get("/audit").status_code == 404
+
+
+def test_case_officers_cannot_see_the_trail(login_as):
+    assert login_as("psb-44.case_officer").get("/audit").status_code == 404
+
+
+def test_the_trail_has_no_write_routes(app):
+    methods = {m for rule in app.url_map.iter_rules() if rule.endpoint.startswith("audit.")
+               for m in rule.methods}
+    assert methods <= {"GET", "HEAD", "OPTIONS"}
