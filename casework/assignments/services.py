@@ -82,13 +82,17 @@ def propose_disposition(assignment: Assignment, data: dict, actor) -> Outcome:
     return Outcome(payload={"disposition_id": disposition.id})
 
 
+def _stamp_decision(decided, actor, state: str, note: str = ""):
+    """Record a second person's decision on a disposition or an extension request."""
+    decided.state = state
+    decided.decided_by = actor
+    decided.decided_at = utcnow()
+    decided.decision_note = note
+    return decided
+
+
 def _decide_disposition(assignment: Assignment, actor, state: str, note: str = "") -> Disposition:
-    disposition = assignment.disposition
-    disposition.state = state
-    disposition.decided_by = actor
-    disposition.decided_at = utcnow()
-    disposition.decision_note = note
-    return disposition
+    return _stamp_decision(assignment.disposition, actor, state, note)
 
 
 def approve_disposition(assignment: Assignment, data: dict, actor) -> Outcome:
@@ -173,12 +177,7 @@ def request_extension(assignment: Assignment, data: dict, actor) -> Outcome:
 
 
 def _decide_extension(assignment: Assignment, actor, state: str, note: str = "") -> ClockExtension:
-    request = clocks.pending_extension(assignment)
-    request.state = state
-    request.decided_by = actor
-    request.decided_at = utcnow()
-    request.decision_note = note
-    return request
+    return _stamp_decision(clocks.pending_extension(assignment), actor, state, note)
 
 
 def approve_extension(assignment: Assignment, data: dict, actor) -> Outcome:
