@@ -15,13 +15,10 @@ from casework.unit_of_work import unit_of_work
 from casework.workflow.engine import fire
 from tests.factories import make_referral
 
-NOTICES_AVAILABLE = importlib.util.find_spec("casework.notices.services") is not None
-
-
 @pytest.fixture(autouse=True)
 def notices_switch(app, monkeypatch):
-    """Notices are issued when the notices module exists; the workflow tests never depend on it."""
-    monkeypatch.setitem(app.config, "ISSUE_NOTICES", NOTICES_AVAILABLE)
+    """The journeys issue their notices, as in production."""
+    monkeypatch.setitem(app.config, "ISSUE_NOTICES", True)
 
 
 def find_user(username: str) -> User:

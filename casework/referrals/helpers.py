@@ -46,17 +46,6 @@ def submitted_field(spec):
     return forms.shown_value(spec, request.form)
 
 
-def template_exists(name: str) -> bool:
-    from flask import current_app
-    from jinja2 import TemplateNotFound
-
-    try:
-        current_app.jinja_env.get_template(name)
-    except TemplateNotFound:
-        return False
-    return True
-
-
 def today_cst() -> str:
     from casework.web.i18n import CST
 
@@ -71,7 +60,7 @@ def register_template_helpers(bp: Blueprint) -> None:
     for function in (labels.state_label, labels.disposition_state_label, labels.object_state_label,
                      labels.event_label, labels.choice_label, labels.trigger_label,
                      source_label, kind_label, target_status_label, all_agencies, recommendation_text,
-                     forms.field_options, submitted_field, submitted_value, today_cst, template_exists):
+                     forms.field_options, submitted_field, submitted_value, today_cst):
         bp.add_app_template_global(function)
     bp.add_app_template_global(utcnow, "now_utc")
     bp.add_app_template_global(list_rows)

@@ -1,7 +1,6 @@
 """Everything the referral page shows, loaded with a fixed number of queries."""
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select
@@ -12,14 +11,11 @@ from casework.assignments.models import Assignment, Disposition
 from casework.audit.models import AuditEvent
 from casework.extensions import db
 from casework.referrals.models import Referral
+from casework.evidence.models import Evidence
+from casework.notices.models import Notice
 from casework.referrals.queries import is_agency_desk
-
-
-def module_available(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
+from casework.workflow.diagrams import svg_for
+from casework.workflow.engine import available_triggers
 
 
 @dataclass
@@ -71,10 +67,6 @@ def timeline_for(referral: Referral, assignments: list[Assignment], related: dic
 
 
 def notices_for(referral: Referral, user: User) -> list:
-    if not module_available("casework.notices.models"):
-        return []
-    from casework.notices.models import Notice
-
     query = select(Notice).where(Notice.referral_id == referral.id).order_by(Notice.issued_at, Notice.id)
     if is_agency_desk(user):
         query = query.where(or_(Notice.issuer_agency_id == user.agency_id,
@@ -83,21 +75,10 @@ def notices_for(referral: Referral, user: User) -> list:
 
 
 def evidence_for(referral: Referral) -> list:
-    if not module_available("casework.evidence.models"):
-        return []
-    from casework.evidence import models
-
-    model = getattr(models, "Evidence", None)
-    if model is None or not hasattr(model, "referral_id"):
-        return []
-    return list(db.session.scalars(select(model).where(model.referral_id == referral.id).order_by(model.id)))
+    return list(db.session.scalars(select(Evidence).where(Evidence.referral_id == referral.id).order_by(Evidence.id)))
 
 
 def actions_for(referral: Referral, assignments: list[Assignment], user: User) -> list[ActionSet]:
-    if not module_available("casework.workflow.engine"):
-        return []
-    from casework.workflow.engine import available_triggers
-
     sets = [ActionSet(referral, "referral", list(available_triggers(referral, user)))]
     for assignment in assignments:
         sets.append(ActionSet(assignment, "assignment", list(available_triggers(assignment, user))))
@@ -106,11 +87,7 @@ def actions_for(referral: Referral, assignments: list[Assignment], user: User) -
 
 def diagram_for(obj) -> str | None:
     """The lifecycle SVG with the object's current state highlighted (workflow.diagrams)."""
-    if obj is None or not module_available("casework.workflow.diagrams"):
-        return None
-    from casework.workflow.diagrams import svg_for
-
-    return svg_for(obj)
+    return svg_for(obj) if obj is not None else None
 
 
 def referral_page(referral: Referral, user: User) -> ReferralPage:

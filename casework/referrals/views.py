@@ -16,8 +16,9 @@ from casework.referrals.forms import (IntakeInput, kind_choices, platform_choice
                                      source_choices, store_choices)
 from casework.referrals.helpers import register_template_helpers
 from casework.referrals.models import Referral
-from casework.referrals.page import module_available, referral_page
+from casework.referrals.page import referral_page
 from casework.referrals.scoping import get_referral_or_404, scoped_referrals
+from casework.targets.services import known_target_summary
 from casework.referrals.services import EDITABLE_STATES, attach_files, open_referral, update_referral
 from casework.unit_of_work import transactional
 
@@ -86,23 +87,15 @@ def _render_intake(values: dict, errors: dict, referral: Referral | None = None,
         "referrals/intake.html", values=values, rows=rows, errors=errors, referral=referral,
         sources=source_choices(), kinds=kind_choices(), hints=hints,
         select_choices={"platform": platform_choices(), "store": store_choices()},
-        evidence_enabled=module_available("casework.evidence.services"),
     ), status
 
 
 def _known_hints(rows: list[dict]) -> dict[int, object]:
-    if not module_available("casework.targets.services"):
-        return {}
-    from casework.targets import services
-
-    summary = getattr(services, "known_target_summary", None)
-    if summary is None:
-        return {}
     hints = {}
     for index, row in enumerate(rows):
         if row.get("kind") and any(row.get(k) for k in ("url", "package_name", "account_id", "name")):
             try:
-                found = summary(row, current_user)
+                found = known_target_summary(row, current_user)
             except DomainError:
                 continue
             if found:
@@ -202,7 +195,7 @@ def render_referral(referral: Referral, *, form_errors: dict | None = None, fail
 
 
 def _may_add_evidence(referral: Referral) -> bool:
-    return (module_available("casework.evidence.views") and current_user.has_role("intake_officer")
+    return (current_user.has_role("intake_officer")
             and referral.origin_agency_id == current_user.agency_id
             and referral.state not in queries.REFERRAL_TERMINAL)
 

@@ -5,7 +5,6 @@ object's current state as the initial state; no machine outlives the call or hol
 """
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -216,14 +215,10 @@ def _apply(obj, lc: Lifecycle, transition: Transition, cleaned: dict, actor) -> 
             issue_notice(transition.notice, subject, actor, payload)
 
 
-def notices_enabled() -> bool:
-    enabled = current_app.config.get("ISSUE_NOTICES", True) if has_app_context() else False
-    return bool(enabled) and importlib.util.find_spec("casework.notices.services") is not None
-
-
 def issue_notice(kind: str, subject, actor, data: dict) -> None:
-    """Hand the notice to the notices module (in the same transaction), when it is enabled."""
-    if not notices_enabled():
+    """Issue the transition's notice in the same transaction (``ISSUE_NOTICES`` off only in tests
+    that exercise the machine alone, where rendering hundreds of PDFs adds nothing)."""
+    if not current_app.config.get("ISSUE_NOTICES", True):
         return
     from casework.notices.services import issue_notice as issue
 
