@@ -1,7 +1,6 @@
 """Helpers for the workflow tests (driving referrals through the engine), and their own checks."""
 from __future__ import annotations
 
-import importlib.util
 
 import pytest
 from sqlalchemy import select
