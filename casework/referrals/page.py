@@ -14,6 +14,7 @@ from casework.referrals.models import Referral
 from casework.evidence.models import Evidence
 from casework.notices.models import Notice
 from casework.referrals.queries import is_agency_desk
+from casework.referrals.scoping import assignments_with_details
 from casework.workflow.diagrams import svg_for
 from casework.workflow.engine import available_triggers
 
@@ -38,6 +39,16 @@ class ReferralPage:
     diagram: str | None
     own_diagram: str | None
     own_assignment: Assignment | None
+    detail_ids: set[int] = field(default_factory=set)
+
+    def shows_payload(self, event: AuditEvent) -> bool:
+        """Whether the user may read the reasons and texts an event carries."""
+        if event.object_type == "assignment":
+            return event.object_id in self.detail_ids
+        if event.object_type == "disposition":
+            owners = {d.id: a.id for a in self.assignments for d in a.dispositions}
+            return owners.get(event.object_id) in self.detail_ids
+        return True
 
     @property
     def agency_names(self) -> dict[int, str]:
@@ -107,4 +118,5 @@ def referral_page(referral: Referral, user: User) -> ReferralPage:
         diagram=diagram_for(referral),
         own_diagram=diagram_for(own),
         own_assignment=own,
+        detail_ids=assignments_with_details(user, referral, assignments),
     )

@@ -93,3 +93,14 @@ def get_assignment_or_404(assignment_id: int, user: User) -> Assignment:
     if assignment is None:
         abort(404)
     return assignment
+
+
+def assignments_with_details(user: User, referral: Referral, assignments: list[Assignment]) -> set[int]:
+    """Ids of the assignments whose working details (reasons, notes, dispositions) ``user`` may read.
+
+    The referring education department and those above it read all of them; an agency reads its own.
+    Other agencies on the same referral see only each assignment's state and due date.
+    """
+    if referral.origin_agency_id in supervised_agency_ids(user):
+        return {a.id for a in assignments}
+    return {a.id for a in assignments if a.agency_id == user.agency_id}
