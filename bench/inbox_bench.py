@@ -304,8 +304,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--skip-sqlite", action="store_true", help="only PostgreSQL (CASEWORK_BENCH_PG_URL)")
-    parser.add_argument("--sqlite-cache-mb", type=int, default=64,
-                        help="also measure SQLite with this page cache (0: only as configured)")
+    parser.add_argument("--sqlite-cache-mb", type=int, default=0,
+                        help="also measure SQLite with this page cache (0: only as the app configures it)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
           f"gunicorn gthread {args.workers}x{args.threads}, client threads {args.concurrency}")
