@@ -87,3 +87,13 @@ def test_unknown_ids_answer_404(login_as):
     assert client.get("/referrals/999999").status_code == 404
     assert client.get("/api/referrals/999999").status_code == 404
     assert client.get("/api/referrals/999999").is_json
+
+
+def test_login_page_is_chinese_even_for_an_english_browser(client):
+    response = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "登录" in response.get_data(as_text=True)
+
+
+def test_language_chosen_before_login_sticks(client):
+    client.post("/language/en", data={"next": "/login"})
+    assert "Log in" in client.get("/login").get_data(as_text=True)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, request, session
+from flask import Flask, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -38,12 +38,14 @@ def compile_catalogues(target: Path) -> None:
 
 
 def select_locale() -> str:
+    """The user's own choice, else the choice made before logging in, else Chinese (never the
+    browser's language: the desk is Chinese unless a user switches)."""
     if current_user and getattr(current_user, "is_authenticated", False):
         return current_user.locale if current_user.locale in LOCALES else "zh"
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen
-    return request.accept_languages.best_match(LOCALES, default="zh") if request else "zh"
+    return "zh"
 
 
 def local_time(value: datetime | None) -> datetime | None:
