@@ -91,3 +91,13 @@ def test_demo_fills_an_empty_database_and_refuses_a_full_one(tmp_path):
 
 def test_entry_point_is_installed():
     assert callable(main)
+
+
+def test_gunicorn_stops_with_one_line_when_the_database_is_unreachable():
+    env = {**os.environ, "CASEWORK_DATABASE_URL": "postgresql+psycopg://nobody:secret@127.0.0.1:9/none",
+           "CASEWORK_SECRET_KEY": "cli-test"}
+    result = subprocess.run([sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "casework.wsgi:app"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3
+    ours = [line for line in result.stderr.splitlines() if line.startswith("casework:")]
+    assert len(ours) == 1 and "cannot reach the database" in ours[0] and "secret" not in ours[0]
