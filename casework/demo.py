@@ -75,17 +75,18 @@ def build_demo(app: Flask, *, reset: bool = False, password: str | None = None,
         raise DemoRefused(f"demo password too weak: {problem}")
     credentials = DemoCredentials(password)
     with unit_of_work():
-        agencies = _create_agencies()
+        agencies = create_agencies()
         users = _create_users(agencies, hash_password(password), credentials)
         seed_referrals(agencies, users, random.Random(seed), referral_count)
     return credentials
 
 
-def _create_agencies() -> dict[str, Agency]:
+def create_agencies() -> dict[str, Agency]:
+    """Create the demo's agencies (parents first); returns them by code."""
     agencies: dict[str, Agency] = {}
     for row in demo_agencies():
-        parent = agencies.get(row.pop("parent")) if row.get("parent") else row.pop("parent", None)
-        agency = Agency(**row, parent=parent)
+        parent_code = row.pop("parent")
+        agency = Agency(**row, parent=agencies.get(parent_code))
         db.session.add(agency)
         agencies[agency.code] = agency
     db.session.flush()

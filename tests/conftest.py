@@ -19,7 +19,6 @@ from sqlalchemy import select
 from casework import create_app
 from casework.accounts.models import User, UserRole
 from casework.accounts.passwords import hash_password
-from casework.agencies.catalogue import demo_agencies
 from casework.agencies.models import Agency
 from casework.extensions import db
 
@@ -86,12 +85,9 @@ def app(tmp_dir):
 
 
 def seed_agencies_and_users() -> None:
-    agencies: dict[str, Agency] = {}
-    for row in demo_agencies():
-        parent_code = row.pop("parent")
-        agency = Agency(**row, parent=agencies.get(parent_code))
-        db.session.add(agency)
-        agencies[agency.code] = agency
+    from casework.demo import create_agencies
+
+    agencies = create_agencies()
     password_hash = hash_password(PASSWORD)
     for agency in agencies.values():
         roles = TEST_ROLES["education" if agency.kind == "education" else "other"]

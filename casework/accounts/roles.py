@@ -13,8 +13,6 @@ class Role(str, enum.Enum):
 
 
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
-EDUCATION_ROLES = frozenset({Role.INTAKE_OFFICER, Role.ASSESSOR, Role.APPROVER})
-AGENCY_ROLES = frozenset({Role.CASE_OFFICER, Role.APPROVER})
 CASE_ROLES = frozenset({Role.INTAKE_OFFICER, Role.ASSESSOR, Role.CASE_OFFICER, Role.APPROVER})
 
 
