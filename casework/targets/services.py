@@ -79,11 +79,6 @@ def target_identity(data: dict) -> tuple[str | None, str]:
     return fields["kind"], fields["key"]
 
 
-def target_key(data: dict) -> str:
-    """The registry key of the described target ("" when malformed)."""
-    return target_identity(data)[1]
-
-
 def find_target(kind: str, key: str) -> Target | None:
     return db.session.scalar(select(Target).where(Target.kind == kind, Target.key == key))
 
