@@ -16,6 +16,7 @@ from casework.accounts.models import UserRole
 from casework.audit.services import verify_chain
 from casework.errors import DomainError
 from casework.extensions import db
+from casework.referrals.desk_counts import count_mismatches
 from casework.unit_of_work import unit_of_work
 from casework.workflow.engine import available_triggers, fire, lifecycle_for
 from tests.test_workflow_support import find_agency, find_user, last_event, new_referral
@@ -99,6 +100,10 @@ class WorkflowMachine(RuleBasedStateMachine):
     def states_are_declared(self):
         for obj in self.objects():
             assert obj.state in lifecycle_for(obj).states
+
+    @invariant()
+    def desk_counters_match_the_live_counts(self):
+        assert count_mismatches() == {}
 
     @invariant()
     def nobody_approves_their_own_work(self):

@@ -18,8 +18,8 @@ class Assignment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
-    state: Mapped[str] = mapped_column(String(32), default="sent", index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True, active_history=True)
+    state: Mapped[str] = mapped_column(String(32), default="sent", index=True, active_history=True)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     routing_reason: Mapped[str] = mapped_column(Text, default="")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 11:30:41.533654
+Create Date: 2026-11-26 13:20:50.699861
 """
 from alembic import op
 import sqlalchemy as sa
@@ -131,6 +131,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_clocks_stopped_at'), ['stopped_at'], unique=False)
         batch_op.create_index('ix_clocks_subject', ['subject_type', 'subject_id'], unique=False)
 
+    op.create_table('desk_counts',
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('subject', sa.String(length=20), nullable=False),
+    sa.Column('state', sa.String(length=32), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_desk_counts_agency_id_agencies')),
+    sa.PrimaryKeyConstraint('agency_id', 'subject', 'state', name=op.f('pk_desk_counts'))
+    )
     op.create_table('notice_counters',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=False),
@@ -578,6 +586,7 @@ def downgrade() -> None:
 
     op.drop_table('users')
     op.drop_table('notice_counters')
+    op.drop_table('desk_counts')
     with op.batch_alter_table('clocks', schema=None) as batch_op:
         batch_op.drop_index('ix_clocks_subject')
         batch_op.drop_index(batch_op.f('ix_clocks_stopped_at'))

@@ -1,0 +1,124 @@
+"""Open work per agency and state, kept in step with every change (the inbox's tab counts).
+
+``desk_counts`` holds one row per (agency, subject, state): how many referrals an education
+department originated, or how many assignments an agency holds, are in that state now. The
+counts change in the same transaction as the referral or assignment they count: every flush
+adds up the state (and agency) changes of the flushed referrals and assignments and writes them at
+once, in key order, on the flush's connection. A rolled-back transaction or savepoint takes its
+counter changes with it, like any other row it wrote.
+
+Rows written by bulk SQL (the benchmark's seed) bypass the ORM: ``recount_desks`` rebuilds the
+table from the referrals and assignments, and ``casework desk recount --check`` compares them.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import ForeignKey, String, delete, event, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from casework.assignments.models import Assignment
+from casework.extensions import db
+from casework.referrals.models import Referral
+
+Key = tuple[int, str, str]
+
+# Which column names the owning agency of each counted subject.
+COUNTED = {Referral: ("referral", "origin_agency_id"), Assignment: ("assignment", "agency_id")}
+
+
+class DeskCount(db.Model):
+    __tablename__ = "desk_counts"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+def _values(obj, name: str) -> tuple[object, object]:
+    """The attribute's value before and after the flush."""
+    history = inspect(obj).attrs[name].history
+    before = history.deleted[0] if history.deleted else (history.unchanged[0] if history.unchanged else None)
+    after = history.added[0] if history.added else (history.unchanged[0] if history.unchanged else None)
+    return before, after
+
+
+def flush_deltas(session: Session) -> Counter[Key]:
+    """How the flushed referrals and assignments move the counts (inserted, changed, deleted)."""
+    deltas: Counter[Key] = Counter()
+    for obj in session.new:
+        if type(obj) in COUNTED:
+            subject, owner = COUNTED[type(obj)]
+            deltas[(getattr(obj, owner), subject, obj.state)] += 1
+    for obj in session.dirty:
+        if type(obj) in COUNTED and session.is_modified(obj, include_collections=False):
+            subject, owner = COUNTED[type(obj)]
+            old_owner, new_owner = _values(obj, owner)
+            old_state, new_state = _values(obj, "state")
+            if (old_owner, old_state) != (new_owner, new_state):
+                deltas[(old_owner, subject, old_state)] -= 1
+                deltas[(new_owner, subject, new_state)] += 1
+    for obj in session.deleted:
+        if type(obj) in COUNTED:
+            subject, owner = COUNTED[type(obj)]
+            old_owner, _ = _values(obj, owner)
+            old_state, _ = _values(obj, "state")
+            deltas[(old_owner, subject, old_state)] -= 1
+    return Counter({key: delta for key, delta in deltas.items() if delta})
+
+
+@event.listens_for(Session, "after_flush")
+def _write(session: Session, _context) -> None:
+    deltas = flush_deltas(session)
+    if deltas:
+        apply_deltas(session.connection(), deltas)
+
+
+def apply_deltas(connection, deltas: Counter[Key]) -> None:
+    """Add ``deltas`` to the counter rows in key order (one upsert per changed row).
+
+    State and agency columns of the counted models keep their previous value on change
+    (``active_history``), so a key is complete unless the object never had one."""
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    rows = sorted((key, delta) for key, delta in deltas.items() if delta and None not in key)
+    for (agency_id, subject, state), delta in rows:
+        statement = insert(DeskCount.__table__).values(agency_id=agency_id, subject=subject, state=state, count=delta)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["agency_id", "subject", "state"],
+            set_={"count": DeskCount.__table__.c.count + statement.excluded.count}))
+
+
+def live_counts() -> dict[Key, int]:
+    """The counts as the referrals and assignments stand now (what the counters must say)."""
+    counts: dict[Key, int] = {}
+    for model, (subject, owner) in COUNTED.items():
+        column = getattr(model, owner)
+        for agency_id, state, count in db.session.execute(
+                select(column, model.state, func.count()).group_by(column, model.state)):
+            counts[(agency_id, subject, state)] = count
+    return counts
+
+
+def stored_counts() -> dict[Key, int]:
+    rows = db.session.execute(select(DeskCount.agency_id, DeskCount.subject, DeskCount.state, DeskCount.count))
+    return {(a, s, st): c for a, s, st, c in rows if c}
+
+
+def recount_desks() -> int:
+    """Rebuild every counter from the referrals and assignments; returns the rows written."""
+    counts = live_counts()
+    db.session.execute(delete(DeskCount))
+    if counts:
+        db.session.execute(DeskCount.__table__.insert(), [
+            {"agency_id": a, "subject": s, "state": st, "count": c} for (a, s, st), c in counts.items()])
+    return len(counts)
+
+
+def count_mismatches() -> dict[Key, tuple[int, int]]:
+    """Counters that differ from the live counts: key -> (stored, live)."""
+    stored, live = stored_counts(), live_counts()
+    return {key: (stored.get(key, 0), live.get(key, 0))
+            for key in stored.keys() | live.keys() if stored.get(key, 0) != live.get(key, 0)}

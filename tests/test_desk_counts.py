@@ -1,0 +1,82 @@
+"""The inbox's open-work counters follow every change in its own transaction, savepoints included."""
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+
+from casework.extensions import db
+from casework.referrals.desk_counts import DeskCount, count_mismatches, recount_desks
+from casework.referrals.models import Referral
+from tests.factories import make_referral
+from tests.test_workflow_support import act, assignment_of, routed_referral
+
+
+def counter(agency_id: int, subject: str, state: str) -> int:
+    return db.session.scalar(select(DeskCount.count).where(
+        DeskCount.agency_id == agency_id, DeskCount.subject == subject, DeskCount.state == state)) or 0
+
+
+def test_counters_follow_a_referral_through_the_workflow(db_session):
+    referral = routed_referral("44", "psb-44", "cac-44")
+    police = assignment_of(referral, "psb-44")
+    assert count_mismatches() == {}
+    before = counter(police.agency_id, "assignment", "received")
+    act(police, "receive", "psb-44.case_officer")
+    assert counter(police.agency_id, "assignment", "received") == before + 1
+    assert count_mismatches() == {}
+
+
+def test_a_rolled_back_change_leaves_the_counters(db_session, user):
+    referral = make_referral(user("edu-44.intake_officer"))
+    db.session.commit()
+    drafts = counter(referral.origin_agency_id, "referral", "draft")
+    referral.state = "submitted"
+    db.session.flush()
+    db.session.rollback()
+    assert counter(referral.origin_agency_id, "referral", "draft") == drafts
+    assert count_mismatches() == {}
+
+
+def test_a_rolled_back_savepoint_takes_its_changes_with_it(db_session, user):
+    first = make_referral(user("edu-44.intake_officer"))
+    second = make_referral(user("edu-44.intake_officer"))
+    db.session.commit()
+    first.state = "submitted"
+    db.session.flush()
+    savepoint = db.session.begin_nested()
+    second.state = "submitted"
+    db.session.flush()
+    inner = db.session.begin_nested()
+    second.title = "changed in a savepoint released into the outer one"
+    db.session.flush()
+    inner.commit()
+    savepoint.rollback()
+    db.session.commit()
+    assert (first.state, second.state) == ("submitted", "draft")
+    assert count_mismatches() == {}
+
+
+def test_recount_repairs_rows_written_by_bulk_sql(db_session, agency, user):
+    origin = agency("edu-44")
+    db.session.execute(insert(Referral.__table__), [dict(
+        number="XS2026-BULK001", title="批量导入", source="public_tip", summary="", region_code="440000",
+        origin_agency_id=origin.id, created_by_id=user("edu-44.intake_officer").id, state="submitted",
+        overdue=False, version=1)])
+    assert count_mismatches() == {(origin.id, "referral", "submitted"): (
+        counter(origin.id, "referral", "submitted"), counter(origin.id, "referral", "submitted") + 1)}
+    recount_desks()
+    assert count_mismatches() == {}
+
+
+def test_cli_checks_and_rebuilds(app, db_session, agency, user):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["desk", "recount", "--check"]).exit_code == 0
+    db.session.execute(insert(Referral.__table__), [dict(
+        number="XS2026-BULK002", title="批量导入", source="public_tip", summary="", region_code="440000",
+        origin_agency_id=agency("edu-44").id, created_by_id=user("edu-44.intake_officer").id, state="draft",
+        overdue=False, version=1)])
+    checked = runner.invoke(args=["desk", "recount", "--check"])
+    assert checked.exit_code == 1 and "differ" in checked.output
+    rebuilt = runner.invoke(args=["desk", "recount"])
+    assert rebuilt.exit_code == 0 and "rebuilt" in rebuilt.output
+    assert count_mismatches() == {}
+
