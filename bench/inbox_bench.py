@@ -81,6 +81,7 @@ def seed(url: str, count: int, rng: random.Random) -> None:
     from casework.db_types import utcnow
     from casework.demo import build_demo, wipe_database
     from casework.extensions import db
+    from casework.referrals.desk_counts import recount_desks
     from casework.referrals.models import Referral
     from casework.targets.models import ReferralTarget, Target
 
@@ -138,6 +139,8 @@ def seed(url: str, count: int, rng: random.Random) -> None:
             if assignments:
                 db.session.execute(insert(Assignment.__table__), assignments)
             db.session.commit()
+        recount_desks()  # the bulk inserts bypassed the ORM that keeps the desk counters
+        db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text(f"SELECT setval('referrals_id_seq', {count})"))
             db.session.execute(text(f"SELECT setval('targets_id_seq', {count})"))
@@ -230,6 +233,9 @@ def drive(port: int, name: str, path: str, cookie: str | None, total: int, concu
             response = conn.getresponse()
             response.read()
             elapsed = time.perf_counter() - started
+            renewed = response.getheader("Set-Cookie")
+            if cookie and renewed:  # keep the session cookie current, as a browser does
+                headers = {"Cookie": renewed.split(";")[0]}
             with lock:
                 latencies.append(elapsed)
                 if response.status != 200:

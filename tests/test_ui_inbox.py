@@ -11,7 +11,8 @@ from sqlalchemy import event
 from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
-from casework.referrals.queries import PAGE_SIZE, inbox_tabs
+from casework.referrals.desk import inbox_tabs
+from casework.referrals.queries import PAGE_SIZE
 from tests.factories import make_referral
 
 

@@ -1,7 +1,8 @@
-"""Inbox tabs, search and lists: every query starts from the user's scope.
+"""Search and lists (and the inbox's tabs and rows, see ``casework.referrals.desk``): every query
+starts from the user's scope.
 
-Each page costs a fixed number of SQL statements: one for the tab counts, one for the
-total of the current list and one for the rows (their agencies are joined eagerly).
+A search page costs a fixed number of SQL statements: one for the total of the list and one for
+the rows (their agencies are joined eagerly).
 """
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, literal, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, func, or_, select
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
@@ -21,7 +21,7 @@ from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.referrals.models import Referral
-from casework.referrals.scoping import desk_referrals, has_case_role, scoped_referrals
+from casework.referrals.scoping import scoped_referrals
 from casework.targets.models import ReferralTarget, Target
 from casework.web.i18n import CST
 
@@ -123,122 +123,6 @@ def open_states(subject: str) -> frozenset[str]:
         if lifecycle.subject == subject:
             states |= set(lifecycle.states) - lifecycle.final_states()
     return frozenset(states)
-
-
-class Desk:
-    """One user's inbox. Every query starts from the desk's part of the scope (``desk_referrals``).
-
-    An education desk lists the referrals of its own (and supervised) departments; an agency desk
-    lists its agency's assignments. Tab counts cover open work only, so they cost the same at
-    100,000 referrals as at 100; the "all" tab is paged without a total.
-    """
-
-    def __init__(self, user: User, now: datetime | None = None):
-        self.user = user = getattr(user, "_get_current_object", lambda: user)()
-        self.agency = user.agency
-        self.now = now or utcnow()
-        self.agency_desk = is_agency_desk(user)
-        self.base = desk_referrals(user)
-        if self.agency_desk:
-            self.item, self.tabs, self.terminal = Assignment, AGENCY_TABS, ASSIGNMENT_TERMINAL
-            self.open = open_states("assignment")
-        else:
-            self.item, self.tabs, self.terminal = Referral, EDUCATION_TABS, REFERRAL_TERMINAL
-            self.open = open_states("referral")
-
-    def _select(self, *columns):
-        """The desk's items reduced to ``columns``; an agency desk counts its assignments alone
-        (every assignment has its referral), so the counts come from the assignments' index."""
-        if not self.agency_desk:
-            return self.base.with_only_columns(*columns)
-        query = select(*columns).select_from(Assignment).where(Assignment.agency_id == self.user.agency_id)
-        return query if has_case_role(self.user) else query.where(false())
-
-    def _due(self):
-        item, now = self.item, self.now
-        due_soon = and_(item.due_at.is_not(None), item.due_at >= now, item.due_at < now + DUE_SOON,
-                        item.overdue.is_(False))
-        overdue = or_(item.overdue.is_(True), and_(item.due_at.is_not(None), item.due_at < now))
-        return due_soon, overdue
-
-    def condition(self, tab: str):
-        due_soon, overdue = self._due()
-        open_ = self.item.state.in_(self.open)
-        if tab == "action" and not self.agency_desk:
-            return or_(self.item.state.in_(self.tabs[tab]), and_(open_, _origin_action()))
-        if tab in self.tabs:
-            return self.item.state.in_(self.tabs[tab])
-        return {"due_soon": and_(open_, due_soon), "overdue": and_(open_, overdue)}.get(tab, literal(True))
-
-    def tabs_with_counts(self) -> list[Tab]:
-        """The tabs with their counts, in one grouped query over the open items."""
-        due_soon, overdue = self._due()
-        waiting = literal(0)
-        if not self.agency_desk:
-            waiting = func.sum(case((and_(self.item.state.not_in(self.tabs["action"]), _origin_action()), 1),
-                                    else_=0))
-        query = self._select(
-            self.item.state, func.count(),
-            func.sum(case((due_soon, 1), else_=0)), func.sum(case((overdue, 1), else_=0)), waiting,
-        ).where(self.item.state.in_(self.open)).group_by(self.item.state)
-        counts: dict[str, int | None] = dict.fromkeys(TAB_ORDER, 0)
-        for state, total, soon, late, origin_waiting in db.session.execute(query):
-            counts["due_soon"] += soon or 0
-            counts["overdue"] += late or 0
-            counts["action"] += origin_waiting or 0
-            for key, states in self.tabs.items():
-                if state in states:
-                    counts[key] += total
-        counts["all"] = None
-        return [Tab(key, TAB_LABELS[key], counts[key]) for key in TAB_ORDER]
-
-    def page(self, tab: str, page: int = 1, total: int | None = None) -> Page:
-        """One page of the tab's items; on work tabs the earliest due date first.
-
-        Only the columns a list row shows are read, as plain rows (no ORM objects): the row's
-        referral and assignment are light records with the same attribute names."""
-        origin, columns = _listed_columns(self.agency_desk)
-        query = (self.base.where(self.condition(tab)).with_only_columns(*columns)
-                 .join(origin, origin.id == Referral.origin_agency_id))
-        if tab == "all" and self.agency_desk:
-            order = (Assignment.routed_at.desc(), Assignment.id.desc())
-        elif tab == "all":
-            order = (Referral.created_at.desc(), Referral.id.desc())
-        else:
-            order = (self.item.due_at.asc().nulls_last(), self.item.id.desc())
-        query = query.order_by(*order).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-        rows = [self._row(r) for r in db.session.execute(query)]
-        return Page(rows[:PAGE_SIZE], total, page, has_next=len(rows) > PAGE_SIZE)
-
-    def _row(self, r) -> InboxRow:
-        referral = ListedItem(id=r.id, number=r.number, title=r.title, region_code=r.region_code,
-                              state=r.state, due_at=r.due_at, overdue=r.overdue, created_at=r.created_at,
-                              origin_agency=ListedAgency(name=r.origin_name))
-        if not self.agency_desk:
-            return InboxRow(referral)
-        return InboxRow(referral, ListedItem(state=r.held_state, due_at=r.held_due_at, overdue=r.held_overdue,
-                                             agency=self.agency))
-
-
-@functools.cache
-def _listed_columns(agency_desk: bool):
-    """The origin agency's alias and the columns an inbox row shows."""
-    origin = aliased(Agency)
-    columns = [Referral.id, Referral.number, Referral.title, Referral.region_code, Referral.state,
-               Referral.due_at, Referral.overdue, Referral.created_at, origin.name.label("origin_name")]
-    if agency_desk:
-        columns += [Assignment.state.label("held_state"), Assignment.due_at.label("held_due_at"),
-                    Assignment.overdue.label("held_overdue")]
-    return origin, tuple(columns)
-
-
-def _origin_action():
-    """The referral has an assignment waiting for the referring department."""
-    return Referral.id.in_(select(Assignment.referral_id).where(Assignment.state.in_(ORIGIN_ACTION_STATES)))
-
-
-def inbox_tabs(user: User, now: datetime | None = None) -> list[Tab]:
-    return Desk(user, now).tabs_with_counts()
 
 
 @dataclass

@@ -5,8 +5,10 @@ answers 404, so that its existence is not revealed.
 """
 from __future__ import annotations
 
+import functools
+
 from flask import abort
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, bindparam, false, or_, select
 from sqlalchemy.orm import aliased
 
 from casework.accounts.models import User
@@ -20,18 +22,19 @@ CASE_ROLE_NAMES = frozenset(r.value for r in CASE_ROLES)
 
 
 def supervised_agency_ids(user: User) -> set[int]:
-    """The user's agency and, for an education department, every agency below it."""
-    ids = {user.agency_id}
+    """The user's agency and, for an education department, every education department below it."""
     if user.agency.kind != AgencyKind.EDUCATION.value:
-        return ids
-    frontier = {user.agency_id}
-    while frontier:
-        children = set(db.session.scalars(
-            select(Agency.id).where(Agency.parent_id.in_(frontier), Agency.kind == AgencyKind.EDUCATION.value)
-        ))
-        frontier = children - ids
-        ids |= children
-    return ids
+        return {user.agency_id}
+    return set(db.session.scalars(_education_subtree(), {"root_id": user.agency_id}))
+
+
+@functools.cache
+def _education_subtree():
+    """An education department and the education departments below it, in one recursive query."""
+    tree = select(Agency.id).where(Agency.id == bindparam("root_id")).cte("subtree", recursive=True)
+    child = aliased(Agency)
+    tree = tree.union(select(child.id).where(child.parent_id == tree.c.id, child.kind == AgencyKind.EDUCATION.value))
+    return select(tree.c.id)
 
 
 def has_case_role(user: User) -> bool:
@@ -54,21 +57,19 @@ def scoped_referrals(user: User):
     return select(Referral).where(referral_scope(user))
 
 
-def desk_referrals(user: User, supervised: set[int] | None = None):
-    """The part of ``scoped_referrals(user)`` that the user's own desk lists, without the OR of the
-    full scope (so that the inbox can be counted from indexes alone).
+def desk_agency_ids(user: User) -> list[int]:
+    """The agencies whose work the user's own desk (the inbox) lists: the desk's branch of
+    ``referral_scope``, without its OR, so that the inbox reads indexes and counters alone.
 
-    An education department's desk: the referrals of its own and supervised departments (the first
-    branch of the scope). An agency's desk: ``Referral`` joined to the agency's own assignments (the
-    second branch). Without a case role: nothing, as for the scope.
+    An education department's desk: the referrals originated by it and the departments it
+    supervises (the first branch). An agency's desk: its own assignments (the second branch).
+    Without a case role: none.
     """
     if not has_case_role(user):
-        return select(Referral).where(false())
+        return []
     if user.agency.kind == AgencyKind.EDUCATION.value:
-        ids = supervised if supervised is not None else supervised_agency_ids(user)
-        return select(Referral).where(Referral.origin_agency_id.in_(ids))
-    return select(Referral).join_from(Referral, Assignment, and_(
-        Assignment.referral_id == Referral.id, Assignment.agency_id == user.agency_id))
+        return sorted(supervised_agency_ids(user))
+    return [user.agency_id]
 
 
 def can_see_referral(user: User, referral_id: int) -> bool:

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from casework.errors import ConflictError, DomainError, ValidationFailed
 from casework.extensions import db
 from casework.referrals import export, labels, queries
+from casework.referrals.desk import Desk
 from casework.referrals.forms import (IntakeInput, kind_choices, platform_choices, referral_form_values,
                                      source_choices, store_choices)
 from casework.referrals.helpers import register_template_helpers
@@ -33,7 +34,7 @@ def _page_number() -> int:
 @bp.get("/")
 @login_required
 def inbox():
-    desk = queries.Desk(current_user)
+    desk = Desk(current_user)
     tabs = desk.tabs_with_counts()
     counts = {t.key: t.count for t in tabs}
     tab = request.args.get("tab")
