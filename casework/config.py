@@ -30,7 +30,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("CASEWORK_INSECURE_COOKIES") != "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": os.environ.get("CASEWORK_INSECURE_COOKIES") != "1",
-        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=30),
+        # The cookie is rewritten at most once a minute (``last_seen``), so it outlives the idle limit by one.
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=31),
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_IDLE_MINUTES": 30,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,

@@ -101,13 +101,16 @@ def list_rows(rows, show_url_prefix: str) -> list[ListRow]:
             dates[key] = f"{text} {local:%H:%M}" if with_time else text
         return dates[key]
 
+    state_labels: dict = {}
     result = []
     for row in rows:
         referral = row.referral
         kind = row.assignment.agency.kind if row.assignment is not None else None
+        if (row.state, kind) not in state_labels:
+            state_labels[row.state, kind] = labels.state_label(row.state, kind)
         result.append(ListRow(
             url=f"{show_url_prefix}{referral.id}", number=referral.number, title=referral.title,
-            state=row.state, state_label=labels.state_label(row.state, kind),
+            state=row.state, state_label=state_labels[row.state, kind],
             origin=referral.origin_agency.name, region=referral.region_code or "",
             due=day(row.due_at, True), overdue=row.is_overdue, opened=day(referral.created_at)))
     return result

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, session
-from flask_babel import get_locale
+from flask import Flask, g, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from casework.extensions import babel
@@ -69,11 +69,34 @@ def format_datetime(value: datetime | None) -> str:
     return f"{format_date(local)} {local:%H:%M}"
 
 
+def translations():
+    """Flask-Babel's translations for the current locale, looked up once per locale and request
+    (Flask-Babel looks up its context, domain and locale again for every string)."""
+    if not g:
+        return get_translations()
+    context = getattr(g, "_flask_babel", None)
+    cached = getattr(context, "casework_translations", None)
+    if cached is not None and cached[0] is getattr(context, "babel_locale", None):
+        return cached[1]
+    result = get_translations()
+    context = getattr(g, "_flask_babel", None)
+    if context is not None:
+        context.casework_translations = (getattr(context, "babel_locale", None), result)
+    return result
+
+
 def init_i18n(app: Flask) -> None:
     compiled = Path(app.instance_path) / "translations"
     compile_catalogues(compiled)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["date_cn"] = format_date
     app.jinja_env.filters["datetime_cn"] = format_datetime
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -1,28 +1,39 @@
 """Login manager wiring, idle timeout and security headers."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 
 from flask import Flask, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from casework.extensions import db, login_manager
 
 
-@login_manager.user_loader
-def load_user(user_id: str):
+# Once per request: built once, so a request only binds the id (its agency is joined too).
+@functools.cache
+def _user_by_id():
     from casework.accounts.models import User
 
+    return select(User).options(joinedload(User.role_rows)).where(User.id == bindparam("user_id"))
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
     ident, _, token = user_id.partition(":")
     if not ident.isdigit():
         return None
-    user = db.session.get(User, int(ident), options=[joinedload(User.role_rows)])
+    user = db.session.execute(_user_by_id(), {"user_id": int(ident)}).unique().scalar_one_or_none()
     if user is None or not user.active or not token or token != user.session_token:
         return None
     return user
 
+
+# The session cookie is rewritten when ``last_seen`` moves by a minute, not on every request.
+LAST_SEEN_RESOLUTION = 60
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please log in.")
@@ -41,8 +52,10 @@ def register_session_hooks(app: Flask) -> None:
             session.clear()
             flash(_l("Your session expired after inactivity. Please log in again."), "warning")
             return redirect(url_for("accounts.login", next=request.path))
-        session["last_seen"] = now
-        session.permanent = True
+        if now - last >= LAST_SEEN_RESOLUTION or "last_seen" not in session:
+            session["last_seen"] = now
+        if not session.permanent:
+            session.permanent = True
         return None
 
     @app.after_request
