@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Callable
 
 from flask import g, has_app_context
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework.errors import ConflictError, DomainError
@@ -50,6 +51,12 @@ def unit_of_work():
         db.session.rollback()
         g.pop("casework_after_commit", None)
         raise ConflictError("changed by someone else, reload") from exc
+    except DBAPIError as exc:
+        db.session.rollback()
+        g.pop("casework_after_commit", None)
+        if _lost_a_race(exc):
+            raise ConflictError("changed by someone else, reload") from exc
+        raise
     except DomainError as error:
         db.session.rollback()
         g.pop("casework_after_commit", None)
@@ -61,6 +68,11 @@ def unit_of_work():
         g.pop("casework_after_commit", None)
         raise
     _run_after_commit()
+
+
+def _lost_a_race(exc: DBAPIError) -> bool:
+    """PostgreSQL gave up on this transaction to let a concurrent one finish (deadlock, serialization)."""
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
 
 
 def transactional(view):

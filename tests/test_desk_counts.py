@@ -80,3 +80,23 @@ def test_cli_checks_and_rebuilds(app, db_session, agency, user):
     assert rebuilt.exit_code == 0 and "rebuilt" in rebuilt.output
     assert count_mismatches() == {}
 
+
+
+class _DeadlockDetected(Exception):
+    sqlstate = "40P01"
+
+
+def test_a_transaction_sacrificed_to_a_deadlock_is_a_conflict(db_session):
+    """Two transactions changing counter rows in opposite orders: PostgreSQL cancels one (409, reload)."""
+    import pytest
+    from sqlalchemy.exc import OperationalError
+
+    from casework.errors import ConflictError
+    from casework.unit_of_work import unit_of_work
+
+    with pytest.raises(ConflictError):
+        with unit_of_work():
+            raise OperationalError("UPDATE desk_counts ...", {}, _DeadlockDetected("deadlock detected"))
+    with pytest.raises(OperationalError):
+        with unit_of_work():
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
