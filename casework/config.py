@@ -43,6 +43,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "DISPLAY_TIMEZONE": "Asia/Shanghai",
         "PUBLIC_BASE_URL": os.environ.get("CASEWORK_PUBLIC_URL", "http://127.0.0.1:5000"),
         "DEMO": False,
+        # Rendered inbox lists kept per worker process (0: render every request).
+        "DESK_CACHE_SIZE": int(os.environ.get("CASEWORK_DESK_CACHE_SIZE", "512")),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

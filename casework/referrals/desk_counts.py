@@ -108,7 +108,11 @@ def stored_counts() -> dict[Key, int]:
 
 
 def recount_desks() -> int:
-    """Rebuild every counter from the referrals and assignments; returns the rows written."""
+    """Rebuild every counter from the referrals and assignments (and renew every desk's cached
+    list); returns the counter rows written."""
+    from casework.referrals.desk_cache import renew_all_tokens
+
+    renew_all_tokens()
     counts = live_counts()
     db.session.execute(delete(DeskCount))
     if counts:

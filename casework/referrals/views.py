@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
                    url_for)
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from casework.errors import ConflictError, DomainError, ValidationFailed
 from casework.extensions import db
 from casework.referrals import export, labels, queries
 from casework.referrals.desk import Desk
+from casework.referrals.desk_cache import desk_cache, desk_key
 from casework.referrals.forms import (IntakeInput, kind_choices, platform_choices, referral_form_values,
                                      source_choices, store_choices)
 from casework.referrals.helpers import register_template_helpers
@@ -35,13 +36,20 @@ def _page_number() -> int:
 @login_required
 def inbox():
     desk = Desk(current_user)
+    requested, page_number = request.args.get("tab"), _page_number()
+    key = desk_key(desk.params["agency_ids"], desk.agency_desk, requested, page_number, str(get_locale()))
+    listing = desk_cache().get_or_render(key, lambda: _render_desk_list(desk, requested, page_number))
+    return render_template("referrals/inbox.html", listing=listing, agency_desk=desk.agency_desk)
+
+
+def _render_desk_list(desk: Desk, requested: str | None, page_number: int) -> str:
+    """The tabs with their counts and one page of the chosen tab (the first non-empty work tab
+    by default)."""
     tabs = desk.tabs_with_counts()
     counts = {t.key: t.count for t in tabs}
-    tab = request.args.get("tab")
-    if tab not in counts:
-        tab = next((t.key for t in tabs[:3] if t.count), "all")
-    page = desk.page(tab, _page_number(), total=counts[tab])
-    return render_template("referrals/inbox.html", tabs=tabs, tab=tab, page=page,
+    tab = requested if requested in counts else next((t.key for t in tabs[:3] if t.count), "all")
+    page = desk.page(tab, page_number, total=counts[tab])
+    return render_template("referrals/_inbox_list.html", tabs=tabs, tab=tab, page=page,
                            agency_desk=desk.agency_desk)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 13:20:50.699861
+Create Date: 2026-11-26 13:36:51.526962
 """
 from alembic import op
 import sqlalchemy as sa
@@ -138,6 +138,12 @@ def upgrade() -> None:
     sa.Column('count', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_desk_counts_agency_id_agencies')),
     sa.PrimaryKeyConstraint('agency_id', 'subject', 'state', name=op.f('pk_desk_counts'))
+    )
+    op.create_table('desk_tokens',
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_desk_tokens_agency_id_agencies')),
+    sa.PrimaryKeyConstraint('agency_id', name=op.f('pk_desk_tokens'))
     )
     op.create_table('notice_counters',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -586,6 +592,7 @@ def downgrade() -> None:
 
     op.drop_table('users')
     op.drop_table('notice_counters')
+    op.drop_table('desk_tokens')
     op.drop_table('desk_counts')
     with op.batch_alter_table('clocks', schema=None) as batch_op:
         batch_op.drop_index('ix_clocks_subject')

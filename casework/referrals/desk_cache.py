@@ -1,0 +1,151 @@
+"""The rendered inbox list of a desk, shared by the officers of that desk until its work changes.
+
+Every officer of one agency (every assessor of one education department) sees the same inbox
+list: the rows and counts depend only on the desk's agencies, the tab, the page and the language.
+So the list is rendered once and kept, per worker process, under a key made of
+
+- the desk's agency ids (the scope, ``desk_agency_ids``), the tab, the page and the locale;
+- each of those agencies' **desk token**, a random value replaced in the same transaction as
+  any change to a referral or assignment that the desk lists (new, changed or removed; the
+  referral's origin department and every agency holding it are renewed), so a committed change
+  is seen by the next request of every officer;
+- the current minute, because "due soon", "overdue" and the overdue marks move with the clock
+  (they are at most one minute old).
+
+Tokens are random, not counters, so a rolled-back transaction can never make an old key current
+again. Changes made by bulk SQL bypass this (as they bypass the counters): ``recount_desks`` renews
+every token.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from typing import Callable
+
+from cachetools import LRUCache
+from flask import Flask, current_app
+from markupsafe import Markup
+from sqlalchemy import ForeignKey, String, bindparam, event, inspect, select, union
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from casework.assignments.models import Assignment
+from casework.extensions import db
+from casework.referrals.models import Referral
+
+TOUCHED = "casework_desk_touched"
+
+
+class DeskToken(db.Model):
+    __tablename__ = "desk_tokens"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+# --- renewing the tokens -------------------------------------------------------------------------
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _context) -> None:
+    """Remember which referrals and agencies the flush changed (their desks are renewed at commit)."""
+    agencies: set[int] = set()
+    referrals: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Referral):
+            referrals.add(obj.id)
+        elif isinstance(obj, Assignment):
+            referrals.add(obj.referral_id)
+            history = inspect(obj).attrs.agency_id.history
+            agencies.update(a for a in (*history.added, *history.unchanged, *history.deleted) if a is not None)
+    if agencies or referrals:
+        touched = session.info.setdefault(TOUCHED, (set(), set()))
+        touched[0].update(agencies)
+        touched[1].update(r for r in referrals if r is not None)
+
+
+@event.listens_for(Session, "before_commit")
+def _renew(session: Session) -> None:
+    """Renew the tokens of every desk that lists what this transaction changed."""
+    session.flush()
+    touched = session.info.pop(TOUCHED, None)
+    if not touched or not (touched[0] or touched[1]):
+        return
+    agencies, referrals = touched
+    if referrals:
+        ids = list(referrals)
+        agencies |= set(session.scalars(union(
+            select(Referral.origin_agency_id).where(Referral.id.in_(ids)),
+            select(Assignment.agency_id).where(Assignment.referral_id.in_(ids)))))
+    renew_tokens(session.connection(), agencies)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(TOUCHED, None)
+
+
+def renew_tokens(connection, agency_ids) -> None:
+    """Give each agency a new random token, in agency order (one row each)."""
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    for agency_id in sorted(a for a in agency_ids if a is not None):
+        statement = insert(DeskToken.__table__).values(agency_id=agency_id, token=secrets.token_hex(8))
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["agency_id"], set_={"token": statement.excluded.token}))
+
+
+def renew_all_tokens() -> None:
+    from casework.agencies.models import Agency
+
+    renew_tokens(db.session.connection(), db.session.scalars(select(Agency.id)))
+
+
+# --- the cache -----------------------------------------------------------------------------------
+
+_TOKENS = (select(DeskToken.agency_id, DeskToken.token)
+           .where(DeskToken.agency_id.in_(bindparam("agency_ids", expanding=True))))
+
+
+class DeskCache:
+    """A bounded, thread-safe store of rendered inbox lists for one application."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._store: LRUCache = LRUCache(maxsize=max(size, 1))
+        self._lock = threading.Lock()
+
+    def get_or_render(self, key: tuple, render: Callable[[], str]) -> Markup:
+        if not self.size:
+            return Markup(render())
+        with self._lock:
+            found = self._store.get(key)
+        if found is not None:
+            return found
+        rendered = Markup(render())
+        with self._lock:
+            self._store[key] = rendered
+        return rendered
+
+    def clear(self) -> None:
+        with self._lock:
+            self._store.clear()
+
+
+def init_desk_cache(app: Flask) -> None:
+    app.extensions["casework_desk_cache"] = DeskCache(int(app.config.get("DESK_CACHE_SIZE", 0)))
+
+
+def desk_cache() -> DeskCache:
+    return current_app.extensions["casework_desk_cache"]
+
+
+def desk_key(agency_ids: list[int], *parts) -> tuple:
+    """The cache key of one desk's list: its agencies and their tokens, the minute, and ``parts``."""
+    tokens = dict(db.session.execute(_TOKENS, {"agency_ids": agency_ids}).all()) if agency_ids else {}
+    return (tuple(agency_ids), tuple(tokens.get(a) for a in agency_ids), current_minute(), *parts)
+
+
+def current_minute() -> int:
+    return int(time.time() // 60)
