@@ -158,9 +158,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(url: str, port: int, workers: int, threads: int, cache_mb: int = 0) -> subprocess.Popen:
+def serve(url: str, port: int, workers: int, threads: int, cache_mb: int = 0,
+          desk_cache: bool = True) -> subprocess.Popen:
     env = {**os.environ, "CASEWORK_BENCH_DB": url, "PYTHONPATH": str(ROOT),
            "CASEWORK_BENCH_SQLITE_CACHE_MB": str(cache_mb)}
+    if not desk_cache:
+        env["CASEWORK_DESK_CACHE_SIZE"] = "0"
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT / "bench"), "--worker-class", "gthread",
          "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
@@ -254,18 +257,20 @@ def drive(port: int, name: str, path: str, cookie: str | None, total: int, concu
     return Result(name, len(latencies), errors[0], time.perf_counter() - started, latencies)
 
 
-def run(label: str, url: str, args) -> list[list[Result]]:
+def run(label: str, url: str, args) -> list[tuple[str, list[Result]]]:
     print(f"\n== {label}: seeding {args.referrals:,} referrals …", flush=True)
     started = time.perf_counter()
     seed(url, args.referrals, random.Random(2026))
     print(f"   seeded in {time.perf_counter() - started:.1f} s", flush=True)
-    variants = [("as configured", 0)]
+    # The desk cache serves repeated requests for an unchanged desk; without it every request counts
+    # and renders (what the first request after each change, or each minute, costs).
+    variants = [("as configured (desk cache on)", 0, True), ("desk cache off: every request renders", 0, False)]
     if url.startswith("sqlite") and args.sqlite_cache_mb:
-        variants.append((f"SQLite page cache {args.sqlite_cache_mb} MB + mmap", args.sqlite_cache_mb))
+        variants.append((f"SQLite page cache {args.sqlite_cache_mb} MB + mmap", args.sqlite_cache_mb, True))
     runs = []
-    for variant, cache_mb in variants:
+    for variant, cache_mb, desk_cache in variants:
         port = free_port()
-        server = serve(url, port, args.workers, args.threads, cache_mb)
+        server = serve(url, port, args.workers, args.threads, cache_mb, desk_cache)
         try:
             education = login(port, "edu-44-assessor")
             police = login(port, "psb-44-officer")
@@ -284,7 +289,7 @@ def run(label: str, url: str, args) -> list[list[Result]]:
                 results = [drive(port, name, path, cookie, args.requests, concurrency, args.time_limit)
                            for name, path, cookie in plan]
                 report(f"{variant}, {concurrency} client threads", results)
-                runs.append(results)
+                runs.append((variant, results))
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -321,12 +326,12 @@ def main() -> int:
         if os.environ.get("CASEWORK_BENCH_PG_URL"):
             targets.append(("PostgreSQL", os.environ["CASEWORK_BENCH_PG_URL"]))
         for label, url in targets:
-            for results in run(label, url, args):
+            for variant, results in run(label, url, args):
                 bare = results[0].rps
                 for r in results[1:]:
                     if r.name.startswith("inbox") and (r.rps < 0.25 * bare or r.pct(0.95) >= 50 or r.errors):
-                        failed = True
-                        print(f"   target missed: {r.name}")
+                        failed = failed or variant.startswith("as configured")
+                        print(f"   target missed ({label}, {variant}): {r.name}")
     return 1 if failed else 0
 
 
