@@ -4,7 +4,7 @@ Every officer of one agency (every assessor of one education department) sees th
 list: the rows and counts depend only on the desk's agencies, the tab, the page and the language.
 So the list is rendered once and kept, per worker process, under a key made of
 
-- the desk's agency ids (the scope, ``desk_agency_ids``), the tab, the page and the locale;
+- the desk's agency ids (its scope, ``desk_agency_query``), the tab, the page and the locale;
 - each of those agencies' **desk token**, a random value replaced in the same transaction as
   any change to a referral or assignment that the desk lists (new, changed or removed; the
   referral's origin department and every agency holding it are renewed), so a committed change
@@ -18,6 +18,7 @@ every token.
 """
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 import time
@@ -26,7 +27,7 @@ from typing import Callable
 from cachetools import LRUCache
 from flask import Flask, current_app
 from markupsafe import Markup
-from sqlalchemy import ForeignKey, String, bindparam, event, inspect, select, union
+from sqlalchemy import ForeignKey, String, event, inspect, select, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from casework.assignments.models import Assignment
 from casework.extensions import db
 from casework.referrals.models import Referral
+from casework.referrals.scoping import desk_agency_query
 
 TOUCHED = "casework_desk_touched"
 
@@ -104,10 +106,6 @@ def renew_all_tokens() -> None:
 
 # --- the cache -----------------------------------------------------------------------------------
 
-_TOKENS = (select(DeskToken.agency_id, DeskToken.token)
-           .where(DeskToken.agency_id.in_(bindparam("agency_ids", expanding=True))))
-
-
 class DeskCache:
     """A bounded, thread-safe store of rendered inbox lists for one application."""
 
@@ -141,10 +139,19 @@ def desk_cache() -> DeskCache:
     return current_app.extensions["casework_desk_cache"]
 
 
-def desk_key(agency_ids: list[int], *parts) -> tuple:
-    """The cache key of one desk's list: its agencies and their tokens, the minute, and ``parts``."""
-    tokens = dict(db.session.execute(_TOKENS, {"agency_ids": agency_ids}).all()) if agency_ids else {}
-    return (tuple(agency_ids), tuple(tokens.get(a) for a in agency_ids), current_minute(), *parts)
+def desk_key(user, *parts) -> tuple:
+    """The cache key of a user's desk list: the desk's agencies and their tokens (one query),
+    the minute, and ``parts``."""
+    agencies, params = desk_agency_query(user)
+    rows = db.session.connection().execute(_with_tokens(agencies), params).all() if agencies is not None else []
+    return (tuple(r.id for r in rows), tuple(r.token for r in rows), current_minute(), *parts)
+
+
+@functools.cache
+def _with_tokens(agencies):
+    listed = agencies.subquery()
+    return (select(listed.c.id, DeskToken.token)
+            .outerjoin_from(listed, DeskToken, DeskToken.agency_id == listed.c.id).order_by(listed.c.id))
 
 
 def current_minute() -> int:

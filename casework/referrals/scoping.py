@@ -65,11 +65,23 @@ def desk_agency_ids(user: User) -> list[int]:
     supervises (the first branch). An agency's desk: its own assignments (the second branch).
     Without a case role: none.
     """
+    statement, params = desk_agency_query(user)
+    return sorted(db.session.scalars(statement, params)) if statement is not None else []
+
+
+def desk_agency_query(user: User):
+    """``desk_agency_ids`` as a statement selecting a column ``id``, and its parameters
+    (``(None, {})`` without a case role), for queries that join more to it."""
     if not has_case_role(user):
-        return []
+        return None, {}
     if user.agency.kind == AgencyKind.EDUCATION.value:
-        return sorted(supervised_agency_ids(user))
-    return [user.agency_id]
+        return _education_subtree(), {"root_id": user.agency_id}
+    return _own_agency(), {"root_id": user.agency_id}
+
+
+@functools.cache
+def _own_agency():
+    return select(Agency.id).where(Agency.id == bindparam("root_id"))
 
 
 def can_see_referral(user: User, referral_id: int) -> bool:

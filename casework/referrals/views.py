@@ -13,6 +13,7 @@ from casework.errors import ConflictError, DomainError, ValidationFailed
 from casework.extensions import db
 from casework.referrals import export, labels, queries
 from casework.referrals.desk import Desk
+from casework.referrals.queries import is_agency_desk
 from casework.referrals.desk_cache import desk_cache, desk_key
 from casework.referrals.forms import (IntakeInput, kind_choices, platform_choices, referral_form_values,
                                      source_choices, store_choices)
@@ -35,11 +36,12 @@ def _page_number() -> int:
 @bp.get("/")
 @login_required
 def inbox():
-    desk = Desk(current_user)
+    user = current_user._get_current_object()
+    agency_desk = is_agency_desk(user)
     requested, page_number = request.args.get("tab"), _page_number()
-    key = desk_key(desk.params["agency_ids"], desk.agency_desk, requested, page_number, str(get_locale()))
-    listing = desk_cache().get_or_render(key, lambda: _render_desk_list(desk, requested, page_number))
-    return render_template("referrals/inbox.html", listing=listing, agency_desk=desk.agency_desk)
+    key = desk_key(user, agency_desk, requested, page_number, str(get_locale()))
+    listing = desk_cache().get_or_render(key, lambda: _render_desk_list(Desk(user), requested, page_number))
+    return render_template("referrals/inbox.html", listing=listing, agency_desk=agency_desk)
 
 
 def _render_desk_list(desk: Desk, requested: str | None, page_number: int) -> str:
