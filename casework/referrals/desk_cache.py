@@ -28,11 +28,11 @@ from cachetools import LRUCache
 from flask import Flask, current_app
 from markupsafe import Markup
 from sqlalchemy import ForeignKey, String, event, inspect, select, union
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
+from casework.db_upsert import upsert
 from casework.extensions import db
 from casework.referrals.models import Referral
 from casework.referrals.scoping import desk_agency_query
@@ -72,7 +72,7 @@ def _renew(session: Session) -> None:
     """Renew the tokens of every desk that lists what this transaction changed."""
     session.flush()
     touched = session.info.pop(TOUCHED, None)
-    if not touched or not (touched[0] or touched[1]):
+    if not touched:
         return
     agencies, referrals = touched
     if referrals:
@@ -91,16 +91,12 @@ def _forget(session: Session, previous_transaction) -> None:
 
 def renew_tokens(connection, agency_ids) -> None:
     """Give each agency a new random token, in agency order (one row each)."""
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     for agency_id in sorted(a for a in agency_ids if a is not None):
-        statement = insert(DeskToken.__table__).values(agency_id=agency_id, token=secrets.token_hex(8))
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["agency_id"], set_={"token": statement.excluded.token}))
+        upsert(connection, DeskToken.__table__, {"agency_id": agency_id, "token": secrets.token_hex(8)},
+               ["agency_id"], lambda excluded: {"token": excluded.token})
 
 
 def renew_all_tokens() -> None:
-    from casework.agencies.models import Agency
-
     renew_tokens(db.session.connection(), db.session.scalars(select(Agency.id)))
 
 

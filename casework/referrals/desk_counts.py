@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections import Counter
 
 from sqlalchemy import ForeignKey, String, delete, event, func, inspect, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from casework.assignments.models import Assignment
+from casework.db_upsert import upsert
 from casework.extensions import db
 from casework.referrals.models import Referral
 
@@ -82,13 +81,10 @@ def apply_deltas(connection, deltas: Counter[Key]) -> None:
 
     State and agency columns of the counted models keep their previous value on change
     (``active_history``), so a key is complete unless the object never had one."""
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    rows = sorted((key, delta) for key, delta in deltas.items() if delta and None not in key)
-    for (agency_id, subject, state), delta in rows:
-        statement = insert(DeskCount.__table__).values(agency_id=agency_id, subject=subject, state=state, count=delta)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["agency_id", "subject", "state"],
-            set_={"count": DeskCount.__table__.c.count + statement.excluded.count}))
+    table = DeskCount.__table__
+    for (agency_id, subject, state), delta in sorted((k, d) for k, d in deltas.items() if d and None not in k):
+        upsert(connection, table, {"agency_id": agency_id, "subject": subject, "state": state, "count": delta},
+               ["agency_id", "subject", "state"], lambda excluded: {"count": table.c.count + excluded.count})
 
 
 def live_counts() -> dict[Key, int]:
