@@ -83,6 +83,7 @@ def test_agency_desk_lists_its_assignments_overdue_first(login_as, user, agency)
 def test_tabs_are_counted_for_each_user_in_scope(user, agency):
     intake = user("edu-11.intake_officer")
     referral_in("submitted", intake)
+    db.session.commit()
     counts = {t.key: t.count for t in inbox_tabs(user("edu-44.assessor"))}
     assert counts["receive"] == 0
     counts = {t.key: t.count for t in inbox_tabs(user("moe.assessor"))}

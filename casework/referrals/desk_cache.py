@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
+from casework.db_session import before_outermost_commit
 from casework.db_upsert import upsert
 from casework.extensions import db
 from casework.referrals.models import Referral
@@ -67,10 +68,9 @@ def _collect(session: Session, _context) -> None:
         touched[1].update(r for r in referrals if r is not None)
 
 
-@event.listens_for(Session, "before_commit")
+@before_outermost_commit
 def _renew(session: Session) -> None:
     """Renew the tokens of every desk that lists what this transaction changed."""
-    session.flush()
     touched = session.info.pop(TOUCHED, None)
     if not touched:
         return

@@ -2,10 +2,12 @@
 
 ``desk_counts`` holds one row per (agency, subject, state): how many referrals an education
 department originated, or how many assignments an agency holds, are in that state now. The
-counts change in the same transaction as the referral or assignment they count: every flush
-adds up the state (and agency) changes of the flushed referrals and assignments and writes them at
-once, in key order, on the flush's connection. A rolled-back transaction or savepoint takes its
-counter changes with it, like any other row it wrote.
+counts change in the same transaction as the referral or assignment they count: every flush adds
+up the state (and agency) changes of the flushed referrals and assignments under the transaction
+(or savepoint) that made them, a rolled-back savepoint drops its share, and the outermost commit
+writes the sum, in key order, just before it commits (``casework.db_session``), so concurrent
+transactions hold the counter rows only for their commits and never wait for each other in a
+cycle.
 
 Rows written by bulk SQL (the benchmark's seed) bypass the ORM: ``recount_desks`` rebuilds the
 table from the referrals and assignments, and ``casework desk recount --check`` compares them.
@@ -18,11 +20,13 @@ from sqlalchemy import ForeignKey, String, delete, event, func, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from casework.assignments.models import Assignment
+from casework.db_session import before_outermost_commit
 from casework.db_upsert import upsert
 from casework.extensions import db
 from casework.referrals.models import Referral
 
 Key = tuple[int, str, str]
+PENDING = "casework_desk_deltas"
 
 # Which column names the owning agency of each counted subject.
 COUNTED = {Referral: ("referral", "origin_agency_id"), Assignment: ("assignment", "agency_id")}
@@ -70,10 +74,44 @@ def flush_deltas(session: Session) -> Counter[Key]:
 
 
 @event.listens_for(Session, "after_flush")
-def _write(session: Session, _context) -> None:
+def _collect(session: Session, _context) -> None:
+    """Keep the flush's changes with the (innermost) transaction that made them."""
     deltas = flush_deltas(session)
     if deltas:
-        apply_deltas(session.connection(), deltas)
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        session.info.setdefault(PENDING, {}).setdefault(transaction, Counter()).update(deltas)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction) -> None:
+    """A rolled-back savepoint drops its changes and those of the savepoints released into it;
+    the outermost rollback drops them all."""
+    pending = session.info.get(PENDING)
+    if not pending:
+        return
+    if not previous_transaction.nested:
+        pending.clear()
+        return
+    for transaction in [t for t in pending if _within(t, previous_transaction)]:
+        del pending[transaction]
+
+
+def _within(transaction, ancestor) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@before_outermost_commit
+def _write(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        total: Counter[Key] = Counter()
+        for deltas in pending.values():
+            total.update(deltas)  # update adds negative counts too (``+`` would drop them)
+        apply_deltas(session.connection(), total)
 
 
 def apply_deltas(connection, deltas: Counter[Key]) -> None:
