@@ -24,7 +24,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
     default_db = f"sqlite:///{instance_path / 'casework.sqlite'}"
     config = {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("CASEWORK_DATABASE_URL", default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # PostgreSQL connections idle for a while are pinged before reuse (``db_engine.install_idle_ping``).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("CASEWORK_INSECURE_COOKIES") != "1",
@@ -45,6 +46,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "DEMO": False,
         # Rendered inbox lists kept per worker process (0: render every request).
         "DESK_CACHE_SIZE": int(os.environ.get("CASEWORK_DESK_CACHE_SIZE", "512")),
+        # Rendered top bars (one per user, page and language) kept per worker process.
+        "TOPBAR_CACHE_SIZE": int(os.environ.get("CASEWORK_TOPBAR_CACHE_SIZE", "1024")),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

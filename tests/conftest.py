@@ -57,12 +57,13 @@ class FreshRequestClient(FlaskClient):
 
     ``db_session`` keeps one application context pushed for the whole test and Flask reuses
     it for the test client's requests, so ``g`` would carry Flask-Login's current user and
-    Flask-Babel's locale from one request (and one logged-in client) to the next.
+    Flask-Babel's locale and Flask-WTF's signed CSRF token from one request (and one logged-in
+    client) to the next.
     """
 
     def open(self, *args, **kwargs):
         if has_app_context():
-            for key in ("_login_user", "_flask_babel"):
+            for key in ("_login_user", "_flask_babel", "csrf_token"):
                 g.pop(key, None)
         return super().open(*args, **kwargs)
 

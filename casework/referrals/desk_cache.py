@@ -20,13 +20,8 @@ from __future__ import annotations
 
 import functools
 import secrets
-import threading
-import time
-from typing import Callable
 
-from cachetools import LRUCache
 from flask import Flask, current_app
-from markupsafe import Markup
 from sqlalchemy import ForeignKey, String, event, inspect, select, union
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -37,6 +32,7 @@ from casework.db_upsert import upsert
 from casework.extensions import db
 from casework.referrals.models import Referral
 from casework.referrals.scoping import desk_agency_query
+from casework.web.fragments import FragmentCache, current_minute
 
 TOUCHED = "casework_desk_touched"
 
@@ -102,36 +98,11 @@ def renew_all_tokens() -> None:
 
 # --- the cache -----------------------------------------------------------------------------------
 
-class DeskCache:
-    """A bounded, thread-safe store of rendered inbox lists for one application."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._store: LRUCache = LRUCache(maxsize=max(size, 1))
-        self._lock = threading.Lock()
-
-    def get_or_render(self, key: tuple, render: Callable[[], str]) -> Markup:
-        if not self.size:
-            return Markup(render())
-        with self._lock:
-            found = self._store.get(key)
-        if found is not None:
-            return found
-        rendered = Markup(render())
-        with self._lock:
-            self._store[key] = rendered
-        return rendered
-
-    def clear(self) -> None:
-        with self._lock:
-            self._store.clear()
-
-
 def init_desk_cache(app: Flask) -> None:
-    app.extensions["casework_desk_cache"] = DeskCache(int(app.config.get("DESK_CACHE_SIZE", 0)))
+    app.extensions["casework_desk_cache"] = FragmentCache(int(app.config.get("DESK_CACHE_SIZE", 0)))
 
 
-def desk_cache() -> DeskCache:
+def desk_cache() -> FragmentCache:
     return current_app.extensions["casework_desk_cache"]
 
 
@@ -148,7 +119,3 @@ def _with_tokens(agencies):
     listed = agencies.subquery()
     return (select(listed.c.id, DeskToken.token)
             .outerjoin_from(listed, DeskToken, DeskToken.agency_id == listed.c.id).order_by(listed.c.id))
-
-
-def current_minute() -> int:
-    return int(time.time() // 60)
