@@ -27,11 +27,14 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
     import casework.models  # noqa: F401  (complete metadata)
-    from casework.db_engine import install_engine_events
+    from casework.db_engine import install_engine_events, install_idle_ping
 
     install_engine_events()
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            install_idle_ping(engine)
     csrf.init_app(app)
     login_manager.init_app(app)
     from casework.web.i18n import init_i18n

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from casework.audit.models import AuditEvent
 from casework.extensions import db
+from casework.read_only import read_only
 from casework.web.i18n import CST
 
 bp = Blueprint("audit", __name__)
@@ -48,6 +49,7 @@ def filtered_events(args) -> tuple[object, dict]:
 
 
 @bp.get("/audit")
+@read_only
 @login_required
 def index():
     if not current_user.has_role("audit_admin"):

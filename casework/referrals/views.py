@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from casework.errors import ConflictError, DomainError, ValidationFailed
 from casework.extensions import db
+from casework.read_only import read_only
 from casework.referrals import export, labels, queries
 from casework.referrals.desk import Desk
 from casework.referrals.queries import is_agency_desk
@@ -34,6 +35,7 @@ def _page_number() -> int:
 
 
 @bp.get("/")
+@read_only
 @login_required
 def inbox():
     user = current_user._get_current_object()
@@ -56,6 +58,7 @@ def _render_desk_list(desk: Desk, requested: str | None, page_number: int) -> st
 
 
 @bp.get("/search")
+@read_only
 @login_required
 def search():
     filters = queries.SearchFilters.from_args(request.args)
@@ -67,6 +70,7 @@ def search():
 
 
 @bp.get("/search/export.<fmt>")
+@read_only
 @login_required
 def export_list(fmt: str):
     if fmt not in ("csv", "xlsx"):
@@ -178,6 +182,7 @@ def _store_intake(referral_id: int | None, form: IntakeInput, submitting: bool, 
 
 
 @bp.get("/referrals/known-target")
+@read_only
 @login_required
 def known_target():
     row = {k: request.args.get(k, "") for k in ("kind", "name", "url", "package_name", "platform",
@@ -187,6 +192,7 @@ def known_target():
 
 
 @bp.get("/referrals/<int:referral_id>")
+@read_only
 @login_required
 def show(referral_id: int):
     referral = get_referral_or_404(referral_id, current_user)
@@ -212,6 +218,7 @@ def _may_add_evidence(referral: Referral) -> bool:
 
 
 @bp.get("/api/referrals")
+@read_only
 @login_required
 def api_list():
     referrals = db.session.scalars(
@@ -221,6 +228,7 @@ def api_list():
 
 
 @bp.get("/api/referrals/<int:referral_id>")
+@read_only
 @login_required
 def api_show(referral_id: int):
     return jsonify(_summary(get_referral_or_404(referral_id, current_user)))

@@ -15,6 +15,7 @@ from casework.errors import ValidationFailed
 from casework.evidence.models import Evidence
 from casework.evidence.services import attach_evidence
 from casework.extensions import db
+from casework.read_only import read_only
 from casework.referrals.scoping import get_referral_or_404
 from casework.targets import metrics
 from casework.targets.bulk import COLUMNS, ImportRejected, import_targets
@@ -83,6 +84,7 @@ def _page(target: Target, referrals: list, *, form=None, errors=None, status: in
 
 
 @bp.get("/targets/<int:target_id>")
+@read_only
 @login_required
 def show(target_id: int):
     target, referrals = get_target_or_404(target_id, current_user)
@@ -145,6 +147,7 @@ def bulk_import(referral_id: int):
 
 
 @bp.get("/targets/metrics")
+@read_only
 @login_required
 def agency_metrics_page():
     days = min(max(request.args.get("days", 365, type=int), 1), 3650)
@@ -166,6 +169,7 @@ def import_template():
 
 
 @bp.get("/api/targets/known")
+@read_only
 @login_required
 def api_known():
     summary = known_target_summary(request.args.to_dict(), current_user)

@@ -18,10 +18,14 @@ BLUEPRINT_MODULES = (
 
 
 def register_web(app: Flask) -> None:
+    from casework.read_only import register_read_only_requests
     from casework.web.errors import register_error_handlers
+    from casework.web.frame import init_frame
     from casework.web.session import register_session_hooks
 
+    register_read_only_requests(app)  # before the session hooks, which load the user
     for module in BLUEPRINT_MODULES:
         app.register_blueprint(import_module(module).bp)
     register_error_handlers(app)
     register_session_hooks(app)
+    init_frame(app)
