@@ -13,8 +13,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from sqlalchemy import event
-from sqlalchemy import exc
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 SQLITE_CACHE_KIB = 32 * 1024

@@ -2,8 +2,8 @@
 
 A view marked ``@read_only`` never writes: a flush with changes during its GET request raises.
 On PostgreSQL its statements run without a surrounding transaction (autocommit): under read
-committed, PostgreSQL's default and ours, every statement of a transaction takes its own snapshot
-anyway, so BEGIN and ROLLBACK would add two round trips per page and nothing else.
+committed (PostgreSQL's default, which Casework keeps) every statement of a transaction takes its
+own snapshot anyway, so BEGIN and ROLLBACK would add two round trips per page and nothing else.
 """
 from __future__ import annotations
 
