@@ -64,8 +64,9 @@ class Desk:
 
     def page(self, tab: str, page: int = 1, total: int | None = None) -> Page:
         """One page of the tab's items; on work tabs the earliest due date first."""
-        query = _page_statement(self.agency_desk, tab).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-        rows = [self._row(r) for r in db.session.execute(query, self.params)]
+        window = {"limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
+        rows = [self._row(r) for r in db.session.execute(_page_statement(self.agency_desk, tab),
+                                                         {**self.params, **window})]
         return Page(rows[:PAGE_SIZE], total, page, has_next=len(rows) > PAGE_SIZE)
 
     def _row(self, r) -> InboxRow:
@@ -135,7 +136,7 @@ def _tab_condition(agency_desk: bool, tab: str):
 
 @functools.cache
 def _page_statement(agency_desk: bool, tab: str):
-    """The rows of one tab (without LIMIT/OFFSET): the listed columns of the referral, its origin's
+    """The rows of one tab, a window at a time: the listed columns of the referral, its origin's
     name and, on an agency desk, the agency's own assignment."""
     origin = aliased(Agency)
     columns = [Referral.id, Referral.number, Referral.title, Referral.region_code, Referral.state,
@@ -155,4 +156,4 @@ def _page_statement(agency_desk: bool, tab: str):
         order = (Referral.created_at.desc(), Referral.id.desc())
     else:
         order = (item.due_at.asc().nulls_last(), item.id.desc())
-    return query.order_by(*order)
+    return query.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))

@@ -5,8 +5,10 @@ from casework.assignments.models import Assignment
 from casework.referrals.models import Referral
 
 INBOX_INDEXES = (
+    # ``id`` last: the education desk's "waiting for the referring department" count joins these
+    # referrals to assignments from the index alone (PostgreSQL indexes do not carry the key).
     Index("ix_referrals_origin_state", Referral.origin_agency_id, Referral.state, Referral.due_at,
-          Referral.overdue),
+          Referral.overdue, Referral.id),
     Index("ix_referrals_origin_created", Referral.origin_agency_id, Referral.created_at),
     Index("ix_referrals_state_due", Referral.state, Referral.due_at, Referral.overdue,
           Referral.origin_agency_id),

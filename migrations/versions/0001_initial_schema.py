@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 13:36:51.526962
+Create Date: 2026-11-26 16:10:41.577694
 """
 from alembic import op
 import sqlalchemy as sa
@@ -236,7 +236,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_referrals_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_origin_agency_id'), ['origin_agency_id'], unique=False)
         batch_op.create_index('ix_referrals_origin_created', ['origin_agency_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_referrals_origin_state', ['origin_agency_id', 'state', 'due_at', 'overdue'], unique=False)
+        batch_op.create_index('ix_referrals_origin_state', ['origin_agency_id', 'state', 'due_at', 'overdue', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_overdue'), ['overdue'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_region_code'), ['region_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_referrals_state'), ['state'], unique=False)
