@@ -1,6 +1,8 @@
 """Pages that only read: the inbox, search, the referral page and the like.
 
-A view marked ``@read_only`` never writes: a flush with changes during its GET request raises.
+A view marked ``@read_only`` never writes: during its GET request a flush with changes, or an
+INSERT, UPDATE or DELETE run through the session, raises. (Statements run directly on a
+``Connection`` are not checked; no read-only page does so.)
 On PostgreSQL its statements run without a surrounding transaction (autocommit): under read
 committed (PostgreSQL's default, which Casework keeps) every statement of a transaction takes its
 own snapshot anyway, so BEGIN and ROLLBACK would add two round trips per page and nothing else.
@@ -44,6 +46,13 @@ def register_read_only_requests(app: Flask) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def _refuse_writes(session: Session, _context, _instances) -> None:
-    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+def _refuse_changes(session: Session, _context, _instances) -> None:
+    if session.info.get(READ_ONLY) and (
+            session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty)):
+        raise WriteInReadOnlyRequest("a read-only page tried to write")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_statements(state) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
         raise WriteInReadOnlyRequest("a read-only page tried to write")

@@ -12,10 +12,13 @@ from casework.web import frame
 
 
 @pytest.fixture
-def topbar_renders(app):
+def topbar_renders(app, monkeypatch):
+    """Paths whose top bar was rendered (not taken from the cache), with the clock held still."""
     cache = app.extensions[frame.EXTENSION]
     cache.clear()
     assert cache.size, "the top bar cache is on in the test configuration"
+    minute = frame.current_minute()
+    monkeypatch.setattr(frame, "current_minute", lambda: minute)
     rendered: list[str] = []
 
     def record(_sender, template, context, **_extra):
@@ -28,8 +31,24 @@ def topbar_renders(app):
     cache.clear()
 
 
-def logout_token(page: str) -> str:
-    form = re.search(r'action="/logout"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', page)
+@pytest.fixture
+def browser(login_as):
+    """A logged-in client whose session already holds its CSRF token (made by its first page, as
+    the login page makes it in a browser), with that first page's bar kept."""
+    def make(username: str):
+        client = login_as(username)
+        client.get("/")
+        client.get("/")
+        return client
+    return make
+
+
+def page(client, path: str = "/") -> str:
+    return client.get(path).get_data(as_text=True)
+
+
+def logout_token(html: str) -> str:
+    form = re.search(r'action="/logout"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', html)
     assert form, "the top bar has a logout form"
     return form.group(1)
 
@@ -37,56 +56,66 @@ def logout_token(page: str) -> str:
 def test_a_user_reloading_a_page_gets_the_kept_bar(topbar_renders, login_as):
     client = login_as("psb-44.case_officer")
     for _ in range(4):
-        assert "psb-44 case_officer" in client.get("/").get_data(as_text=True)
-    client.get("/search")
+        assert "psb-44 case_officer" in page(client)
+    page(client, "/search")
     # The session's first page creates its CSRF token while rendering; from then on the bar is kept.
     assert topbar_renders == ["/?", "/?", "/search?"]
 
 
-def test_each_user_sees_their_own_name_and_menu(topbar_renders, login_as):
-    intake = login_as("edu-44.intake_officer").get("/").get_data(as_text=True)
-    police = login_as("psb-44.case_officer").get("/").get_data(as_text=True)
-    assert "edu-44 intake_officer" in intake and "/referrals/new" in intake
-    assert "psb-44 case_officer" in police and "/referrals/new" not in police
-    assert len(topbar_renders) == 2
+def test_each_user_sees_their_own_name_menu_and_token(topbar_renders, browser):
+    intake, police = browser("edu-44.intake_officer"), browser("psb-44.case_officer")
+    kept = len(topbar_renders)
+    intake_page, police_page = page(intake), page(police)
+    assert len(topbar_renders) == kept, "both bars came from the cache"
+    assert "edu-44 intake_officer" in intake_page and "/referrals/new" in intake_page
+    assert "psb-44 case_officer" in police_page and "/referrals/new" not in police_page
+    assert logout_token(intake_page) != logout_token(police_page)
 
 
-def test_a_new_role_shows_on_the_next_page(topbar_renders, login_as, user):
-    client = login_as("psb-44.case_officer")
-    assert "/audit" not in client.get("/").get_data(as_text=True)
+def test_a_new_role_shows_on_the_next_page(topbar_renders, browser, user):
+    client = browser("psb-44.case_officer")
+    assert "/audit" not in page(client)
     user("psb-44.case_officer").role_rows.append(UserRole(role="audit_admin"))
     db.session.commit()
-    assert "/audit" in client.get("/").get_data(as_text=True)
+    assert "/audit" in page(client)
 
 
-def test_the_language_is_part_of_the_bar(topbar_renders, login_as):
-    client = login_as("psb-44.case_officer")
-    assert "退出" in client.get("/").get_data(as_text=True)
+def test_the_language_is_part_of_the_bar(topbar_renders, browser):
+    client = browser("psb-44.case_officer")
+    assert "退出" in page(client)
     client.post("/language/en", data={"next": "/"})
-    page = client.get("/").get_data(as_text=True)
-    assert "Log out" in page and "退出" not in page
+    client.get("/")
+    english = page(client)
+    assert "Log out" in english and "退出" not in english
 
 
-def test_the_kept_bar_carries_a_csrf_token_this_session_accepts(app, topbar_renders, login_as):
-    client, other = login_as("psb-44.case_officer"), login_as("psb-44.approver")
+def test_the_language_switch_returns_to_the_page_shown(topbar_renders, browser):
+    client = browser("psb-44.case_officer")
+    page(client, "/?tab=all")
+    assert 'name="next" value="/?tab=all"' in page(client, "/?tab=all")
+    assert 'name="next" value="/?"' in page(client, "/")
+
+
+def test_the_kept_bar_carries_a_csrf_token_only_its_session_accepts(app, topbar_renders, browser):
+    client, other = browser("psb-44.case_officer"), browser("psb-44.approver")
+    rendered = len(topbar_renders)
+    kept = page(client)
+    assert len(topbar_renders) == rendered, "the bar came from the cache"
     app.config["WTF_CSRF_ENABLED"] = True
     try:
-        client.get("/")
-        kept = client.get("/").get_data(as_text=True)
-        assert len(topbar_renders) == 2
         assert other.post("/logout", data={"csrf_token": logout_token(kept)}).status_code == 400
+        assert other.post("/logout", data={"csrf_token": logout_token(page(other))}).status_code == 302
         assert client.post("/logout", data={"csrf_token": logout_token(kept)}).status_code == 302
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
 
 
-def test_the_bar_is_renewed_every_minute(topbar_renders, login_as, monkeypatch):
-    minute = [frame.current_minute()]
-    monkeypatch.setattr(frame, "current_minute", lambda: minute[0])
-    client = login_as("psb-44.case_officer")
-    client.get("/")
-    client.get("/")
-    client.get("/")
-    minute[0] += 1
-    client.get("/")
-    assert len(topbar_renders) == 3
+def test_the_bar_is_renewed_every_minute(topbar_renders, browser, monkeypatch):
+    client = browser("psb-44.case_officer")
+    rendered = len(topbar_renders)
+    page(client)
+    minute = frame.current_minute() + 1
+    monkeypatch.setattr(frame, "current_minute", lambda: minute)
+    page(client)
+    page(client)
+    assert len(topbar_renders) == rendered + 1

@@ -5,22 +5,22 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from casework import create_app, db_engine
 from casework.agencies.models import Agency
 from casework.extensions import db
-from casework.read_only import READ_ONLY, WriteInReadOnlyRequest
+from casework.read_only import READ_ONLY, WriteInReadOnlyRequest, read_only
 from tests import conftest
 
 ON_POSTGRES = os.environ.get("CASEWORK_DATABASE_URL", "").startswith("postgresql")
 needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL in CASEWORK_DATABASE_URL")
 
-READ_ONLY_PAGES = ["referrals.inbox", "referrals.search", "referrals.export_list", "referrals.known_target",
+READ_ONLY_PAGES = ["evidence.index", "referrals.inbox", "referrals.search", "referrals.export_list", "referrals.known_target",
                    "referrals.show", "referrals.api_list", "referrals.api_show", "audit.index",
                    "targets.show", "targets.agency_metrics_page", "targets.api_known"]
-# GET pages that record what was read or produced (evidence listed or downloaded, a notice's PDF).
-WRITING_PAGES = ["evidence.index", "evidence.download", "notices.download", "notices.dossier", "accounts.login"]
+# GET pages that record what was read or produced (evidence downloaded, a notice's PDF, the login).
+WRITING_PAGES = ["evidence.download", "notices.download", "notices.dossier", "accounts.login"]
 
 
 @pytest.mark.parametrize("endpoint", READ_ONLY_PAGES)
@@ -33,30 +33,50 @@ def test_pages_that_write_are_not_marked(app, endpoint):
     assert not getattr(app.view_functions[endpoint], READ_ONLY, False)
 
 
-def test_a_write_during_a_read_only_page_is_refused(app, db_session):
+def test_a_write_during_a_read_only_page_is_refused(app, db_session, agency):
     with app.test_request_context("/search"):
         app.preprocess_request()
         db.session.add(Agency(code="x-1", name="x", kind="police", level="provincial", region_code="440000"))
         with pytest.raises(WriteInReadOnlyRequest):
             db.session.flush()
         db.session.rollback()
+        with pytest.raises(WriteInReadOnlyRequest):
+            db.session.execute(update(Agency).where(Agency.code == "psb-44").values(name="x"))
     db.session.add(Agency(code="x-2", name="x", kind="police", level="provincial", region_code="440000"))
     db.session.flush()  # the next request (or command) writes as usual
 
 
-def test_posting_to_a_read_only_address_is_not_read_only(app, db_session):
-    with app.test_request_context("/search", method="POST"):
+def test_setting_a_value_it_already_has_is_not_a_write(app, db_session, agency):
+    police = agency("psb-44")
+    with app.test_request_context("/search"):
         app.preprocess_request()
-        assert READ_ONLY not in db.session.info
+        police.name = police.name
+        db.session.flush()
 
 
 @pytest.fixture
 def own_app(tmp_dir):
-    """An app with its own engine on the test database (not bound to the rolled-back test connection)."""
-    app = create_app(conftest.test_config(tmp_dir, os.environ.get("CASEWORK_DATABASE_URL", "")))
+    """An app with its own engine on the test database (not bound to the rolled-back test connection)
+    and a probe page, read-only, that takes GET and POST."""
+    app = create_app(conftest.test_config(tmp_dir, conftest.database_url(tmp_dir)))
+
+    @app.route("/probe", methods=["GET", "POST"])
+    @read_only
+    def probe():
+        return str(bool(db.session.info.get(READ_ONLY)))
+
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def test_only_gets_of_marked_pages_are_read_only(own_app):
+    client = own_app.test_client()
+    assert client.get("/probe").get_data(as_text=True) == "True"
+    assert client.post("/probe").get_data(as_text=True) == "False"
+    with own_app.test_request_context("/referrals/new"):
+        own_app.preprocess_request()
+        assert READ_ONLY not in db.session.info
 
 
 @needs_postgres

@@ -11,6 +11,7 @@ from casework.evidence.models import Evidence
 from casework.evidence.services import EvidenceIntegrityError, evidence_of, max_evidence_bytes, open_evidence
 from casework.evidence.services import attach_evidence
 from casework.extensions import db
+from casework.read_only import read_only
 from casework.referrals.scoping import get_referral_or_404
 from casework.unit_of_work import unit_of_work
 
@@ -25,6 +26,7 @@ def _page(referral, *, errors=None, form=None, status: int = 200):
 
 
 @bp.get("/referrals/<int:referral_id>/evidence")
+@read_only
 @login_required
 def index(referral_id: int):
     return _page(get_referral_or_404(referral_id, current_user))
