@@ -25,24 +25,26 @@ def test_counters_follow_a_referral_through_the_workflow(db_session):
     assert count_mismatches() == {}
 
 
-def test_counters_are_written_at_the_commit_not_at_the_flush(db_session, user):
-    """Concurrent transactions then hold the counter rows only for their commits."""
-    referral = make_referral(user("edu-44.intake_officer"))
+def submitted_and_flushed(intake) -> tuple[Referral, int]:
+    """A committed draft moved to "submitted" and flushed, and the drafts counted before the move."""
+    referral = make_referral(intake)
     db.session.commit()
     drafts = counter(referral.origin_agency_id, "referral", "draft")
     referral.state = "submitted"
     db.session.flush()
+    return referral, drafts
+
+
+def test_counters_are_written_at_the_commit_not_at_the_flush(db_session, user):
+    """Concurrent transactions then hold the counter rows only for their commits."""
+    referral, drafts = submitted_and_flushed(user("edu-44.intake_officer"))
     assert counter(referral.origin_agency_id, "referral", "draft") == drafts
     db.session.commit()
     assert counter(referral.origin_agency_id, "referral", "draft") == drafts - 1
 
 
 def test_a_rolled_back_change_leaves_the_counters(db_session, user):
-    referral = make_referral(user("edu-44.intake_officer"))
-    db.session.commit()
-    drafts = counter(referral.origin_agency_id, "referral", "draft")
-    referral.state = "submitted"
-    db.session.flush()
+    referral, drafts = submitted_and_flushed(user("edu-44.intake_officer"))
     db.session.rollback()
     assert counter(referral.origin_agency_id, "referral", "draft") == drafts
     assert count_mismatches() == {}
