@@ -11,6 +11,7 @@ from casework.extensions import db
 from casework.targets.metrics import agency_metrics, format_duration, referral_metrics
 from casework.targets.models import TargetStatusCheck
 from tests.factories import make_referral
+from tests.sql_count import counted_statements
 
 
 def _route(referral, agency, routed, received=None, disposed=None):
@@ -103,3 +104,26 @@ def test_agency_metrics_page_counts_only_the_visible_assignments(db_session, use
     national = _table(login_as("miit.case_officer").get("/targets/metrics"))
     row = national[national.index(miit):]
     assert "<td>2</td>" in row[:row.index("</tr>")]
+
+
+def test_agency_metrics_page_runs_the_same_sql_for_many_assignments(db_session, user, agency, login_as):
+    t0 = utcnow() - timedelta(days=2)
+    client = login_as("edu-44.intake_officer")
+
+    def add(n):
+        for i in range(n):
+            referral = make_referral(user("edu-44.intake_officer"), targets=[
+                {"kind": "website", "name": f"bulk {i}", "url": f"https://metrics-bulk-{n}-{i}.cn"}])
+            _route(referral, agency("miit"), t0, t0 + timedelta(hours=1))
+            _route(referral, agency("psb-44"), t0)
+            _check(referral.targets[0], "offline", t0 + timedelta(hours=2))
+
+    add(2)
+    with counted_statements() as few:
+        assert client.get("/targets/metrics").status_code == 200
+    add(12)
+    with counted_statements() as many:
+        page = _table(client.get("/targets/metrics"))
+    assert len(many) == len(few), many
+    row = page[page.index(agency("miit").name):]
+    assert "<td>14</td>" in row[:row.index("</tr>")]

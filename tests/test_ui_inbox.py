@@ -1,12 +1,10 @@
 """The inbox: tabs with counts per desk, overdue marked and sorted, bounded SQL per page."""
 from __future__ import annotations
 
-import contextlib
 import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from casework.assignments.models import Assignment
 from casework.db_types import utcnow
@@ -14,6 +12,7 @@ from casework.extensions import db
 from casework.referrals.desk import inbox_tabs
 from casework.referrals.queries import PAGE_SIZE
 from tests.factories import make_referral
+from tests.sql_count import counted_statements
 
 
 def tab_counts(html: str) -> dict[str, int]:
@@ -100,22 +99,6 @@ def test_pagination(login_as, user):
     second = client.get("/?tab=action&page=2").get_data(as_text=True)
     assert first.count('<tr class=') == PAGE_SIZE
     assert "第2页，共2页" in second
-
-
-@contextlib.contextmanager
-def counted_statements():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
-            statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.mark.parametrize("username, tab", [("edu-44.intake_officer", "all"), ("psb-44.case_officer", "receive")])

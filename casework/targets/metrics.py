@@ -4,11 +4,14 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
+from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
+from casework.db_types import UTCDateTime
 from casework.extensions import db
 from casework.referrals.models import Referral
 from casework.referrals.scoping import referral_scope
@@ -56,29 +59,48 @@ def _since(start: datetime, end: datetime | None) -> timedelta | None:
     return end - start if end is not None and start is not None else None
 
 
-def _target_ids(referral_id: int) -> list[int]:
-    return list(db.session.scalars(
-        select(ReferralTarget.target_id).where(ReferralTarget.referral_id == referral_id)))
+def _times(where: Callable[[type[Assignment]], list]) -> list[AssignmentTimes]:
+    """The durations of every assignment that ``where(entity)`` selects, in one statement.
 
-
-def assignment_times(assignment: Assignment, target_ids: list[int] | None = None) -> AssignmentTimes:
-    """The three durations of one assignment; ``to_offline`` once every target was seen offline."""
-    targets = _target_ids(assignment.referral_id) if target_ids is None else target_ids
-    offline = first_offline_after(targets, assignment.routed_at)
-    verified = max(offline.values()) if targets and len(offline) == len(targets) else None
-    return AssignmentTimes(
-        assignment_id=assignment.id, agency_id=assignment.agency_id, agency_name=assignment.agency.name,
-        routed_at=assignment.routed_at,
-        to_receipt=_since(assignment.routed_at, assignment.received_at),
-        to_disposition=_since(assignment.routed_at, assignment.disposed_at),
-        to_offline=_since(assignment.routed_at, verified),
-    )
+    ``to_offline`` runs to the moment the last of the referral's targets was first seen offline after
+    routing, and stays empty until every target has been."""
+    chosen_entity = aliased(Assignment)
+    chosen = select(chosen_entity.id, chosen_entity.referral_id, chosen_entity.routed_at) \
+        .where(*where(chosen_entity)).cte("chosen")
+    first_offline = (
+        select(chosen.c.id.label("assignment_id"),
+               func.min(TargetStatusCheck.checked_at).label("offline_at"))
+        .join(ReferralTarget, ReferralTarget.referral_id == chosen.c.referral_id)
+        .outerjoin(TargetStatusCheck, and_(TargetStatusCheck.target_id == ReferralTarget.target_id,
+                                           TargetStatusCheck.status == "offline",
+                                           TargetStatusCheck.checked_at >= chosen.c.routed_at))
+        .group_by(chosen.c.id, ReferralTarget.target_id)
+    ).subquery()
+    all_offline = func.count() == func.count(first_offline.c.offline_at)
+    verified = (
+        select(first_offline.c.assignment_id,
+               type_coerce(case((all_offline, func.max(first_offline.c.offline_at))), UTCDateTime)
+               .label("verified_at"))
+        .group_by(first_offline.c.assignment_id)
+    ).subquery()
+    rows = db.session.execute(
+        select(Assignment.id, Assignment.agency_id, Agency.name, Assignment.routed_at,
+               Assignment.received_at, Assignment.disposed_at, verified.c.verified_at)
+        .join(chosen, chosen.c.id == Assignment.id)
+        .join(Agency, Agency.id == Assignment.agency_id)
+        .outerjoin(verified, verified.c.assignment_id == Assignment.id)
+        .order_by(Assignment.id)
+    ).all()
+    return [AssignmentTimes(assignment_id=row.id, agency_id=row.agency_id, agency_name=row.name,
+                            routed_at=row.routed_at, to_receipt=_since(row.routed_at, row.received_at),
+                            to_disposition=_since(row.routed_at, row.disposed_at),
+                            to_offline=_since(row.routed_at, row.verified_at))
+            for row in rows]
 
 
 def referral_metrics(referral) -> list[AssignmentTimes]:
     """One row per assignment of the referral (in routing order)."""
-    targets = _target_ids(referral.id)
-    return [assignment_times(a, targets) for a in sorted(referral.assignments, key=lambda a: a.id)]
+    return _times(lambda entity: [entity.referral_id == referral.id])
 
 
 def summarise(values: list[timedelta | None]) -> Summary:
@@ -90,33 +112,29 @@ def summarise(values: list[timedelta | None]) -> Summary:
                    timedelta(seconds=statistics.fmean(seconds)))
 
 
+def _summaries(rows: list[AssignmentTimes]) -> dict[str, Summary]:
+    return {"to_receipt": summarise([r.to_receipt for r in rows]),
+            "to_disposition": summarise([r.to_disposition for r in rows]),
+            "to_offline": summarise([r.to_offline for r in rows])}
+
+
+def _routed_since(entity, since: datetime | None) -> list:
+    return [] if since is None else [entity.routed_at >= since]
+
+
 def agency_metrics(agency_id: int, since: datetime | None = None) -> dict[str, Summary]:
     """Median and mean of each duration over the agency's assignments (routed since ``since``)."""
-    query = select(Assignment).where(Assignment.agency_id == agency_id)
-    if since is not None:
-        query = query.where(Assignment.routed_at >= since)
-    rows = [assignment_times(a) for a in db.session.scalars(query.order_by(Assignment.id))]
-    return {
-        "to_receipt": summarise([r.to_receipt for r in rows]),
-        "to_disposition": summarise([r.to_disposition for r in rows]),
-        "to_offline": summarise([r.to_offline for r in rows]),
-    }
+    return _summaries(_times(lambda entity: [entity.agency_id == agency_id, *_routed_since(entity, since)]))
 
 
 def scoped_agency_metrics(user, since: datetime | None = None) -> list[tuple[str, dict[str, Summary]]]:
     """Per agency, over the assignments of the referrals ``user`` may see: (agency name, summaries)."""
-    visible = aliased(Assignment)
-    query = select(visible).where(visible.referral_id.in_(select(Referral.id).where(referral_scope(user))))
-    if since is not None:
-        query = query.where(visible.routed_at >= since)
+    rows = _times(lambda entity: [entity.referral_id.in_(select(Referral.id).where(referral_scope(user))),
+                                  *_routed_since(entity, since)])
     by_agency: dict[str, list[AssignmentTimes]] = {}
-    for assignment in db.session.scalars(query.order_by(visible.id)):
-        times = assignment_times(assignment)
+    for times in rows:
         by_agency.setdefault(times.agency_name, []).append(times)
-    return [(name, {"to_receipt": summarise([r.to_receipt for r in rows]),
-                    "to_disposition": summarise([r.to_disposition for r in rows]),
-                    "to_offline": summarise([r.to_offline for r in rows])})
-            for name, rows in sorted(by_agency.items())]
+    return [(name, _summaries(agency_rows)) for name, agency_rows in sorted(by_agency.items())]
 
 
 def target_time_to_offline(target, referrals) -> timedelta | None:
