@@ -8,7 +8,7 @@ from flask import render_template
 from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
-from casework.targets.metrics import agency_metrics, format_duration, referral_metrics
+from casework.targets.metrics import Summary, agency_metrics, format_duration, referral_metrics
 from casework.targets.models import TargetStatusCheck
 from tests.factories import make_referral
 from tests.sql_count import counted_statements
@@ -51,7 +51,7 @@ def test_referral_and_agency_metrics(db_session, user, agency):
     other = make_referral(user("edu-44.intake_officer"), targets=[
         {"kind": "website", "name": "three", "url": "https://metrics-three.cn"}])
     _route(other, agency("cac-44"), t0, t0 + timedelta(hours=5))
-    summary = agency_metrics(agency("cac-44").id, since=t0 - timedelta(seconds=1))
+    summary = agency_metrics([agency("cac-44").id], since=t0 - timedelta(seconds=1))[agency("cac-44").id]
     assert (summary["to_receipt"].count, summary["to_receipt"].done) == (2, 2)
     assert summary["to_receipt"].median == timedelta(hours=4)
     assert (summary["to_offline"].done, summary["to_offline"].median) == (1, timedelta(days=4))
@@ -127,3 +127,21 @@ def test_agency_metrics_page_runs_the_same_sql_for_many_assignments(db_session, 
     assert len(many) == len(few), many
     row = page[page.index(agency("miit").name):]
     assert "<td>14</td>" in row[:row.index("</tr>")]
+
+
+def test_agency_medians_over_odd_and_even_counts(db_session, user, agency):
+    t0 = utcnow() - timedelta(days=5)
+    since = t0 - timedelta(seconds=1)
+    for hours in (6, 1, 2):
+        referral = make_referral(user("edu-44.intake_officer"))
+        _route(referral, agency("amr-44"), t0, t0 + timedelta(hours=hours))
+    summary = agency_metrics([agency("amr-44").id], since=since)[agency("amr-44").id]["to_receipt"]
+    assert (summary.count, summary.done, summary.median, summary.mean) == (3, 3, timedelta(hours=2),
+                                                                           timedelta(hours=3))
+    _route(make_referral(user("edu-44.intake_officer")), agency("amr-44"), t0, t0 + timedelta(hours=4))
+    _route(make_referral(user("edu-44.intake_officer")), agency("amr-44"), t0)
+    summary = agency_metrics([agency("amr-44").id], since=since)[agency("amr-44").id]["to_receipt"]
+    assert (summary.count, summary.done, summary.median) == (5, 4, timedelta(hours=3))
+    both = agency_metrics([agency("amr-44").id, agency("amr-11").id], since=since)
+    assert both[agency("amr-44").id]["to_receipt"].count == 5
+    assert both[agency("amr-11").id]["to_receipt"] == Summary(0, 0, None, None)

@@ -1,17 +1,17 @@
 """Takedown metrics: time from routing to receipt, to disposition and to verified offline."""
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Collection
 
-from sqlalchemy import and_, case, func, select, type_coerce
+from sqlalchemy import Float, Select, and_, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import aliased
 
 from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
-from casework.db_types import UTCDateTime
 from casework.extensions import db
 from casework.referrals.models import Referral
 from casework.referrals.scoping import referral_scope
@@ -59,8 +59,31 @@ def _since(start: datetime, end: datetime | None) -> timedelta | None:
     return end - start if end is not None and start is not None else None
 
 
-def _times(where: Callable[[type[Assignment]], list]) -> list[AssignmentTimes]:
-    """The durations of every assignment that ``where(entity)`` selects, in one statement.
+class seconds_between(FunctionElement):
+    """``end - start`` in seconds (to the millisecond), NULL when either is NULL."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(seconds_between)
+def _seconds_between_postgresql(element, compiler, **kw):
+    end, start = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"ROUND(EXTRACT(EPOCH FROM ({end} - {start})) * 1000) / 1000.0"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element, compiler, **kw):
+    end, start = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"ROUND((julianday({end}) - julianday({start})) * 86400000.0) / 1000.0"
+
+
+DURATIONS = ("to_receipt", "to_disposition", "to_offline")
+
+
+def _durations(where: Callable[[type[Assignment]], list]) -> Select:
+    """A statement selecting (id, agency_id, agency_name, routed_at, to_receipt, to_disposition,
+    to_offline), the durations in seconds, of every assignment that ``where(entity)`` selects.
 
     ``to_offline`` runs to the moment the last of the referral's targets was first seen offline after
     routing, and stays empty until every target has been."""
@@ -68,73 +91,96 @@ def _times(where: Callable[[type[Assignment]], list]) -> list[AssignmentTimes]:
     chosen = select(chosen_entity.id, chosen_entity.referral_id, chosen_entity.routed_at) \
         .where(*where(chosen_entity)).cte("chosen")
     first_offline = (
-        select(chosen.c.id.label("assignment_id"),
+        select(chosen.c.id.label("assignment_id"), chosen.c.referral_id,
                func.min(TargetStatusCheck.checked_at).label("offline_at"))
         .join(ReferralTarget, ReferralTarget.referral_id == chosen.c.referral_id)
-        .outerjoin(TargetStatusCheck, and_(TargetStatusCheck.target_id == ReferralTarget.target_id,
-                                           TargetStatusCheck.status == "offline",
-                                           TargetStatusCheck.checked_at >= chosen.c.routed_at))
-        .group_by(chosen.c.id, ReferralTarget.target_id)
+        .join(TargetStatusCheck, and_(TargetStatusCheck.target_id == ReferralTarget.target_id,
+                                      TargetStatusCheck.status == "offline",
+                                      TargetStatusCheck.checked_at >= chosen.c.routed_at))
+        .group_by(chosen.c.id, chosen.c.referral_id, ReferralTarget.target_id)
     ).subquery()
-    all_offline = func.count() == func.count(first_offline.c.offline_at)
+    target_count = (select(func.count()).select_from(ReferralTarget)
+                    .where(ReferralTarget.referral_id == first_offline.c.referral_id).scalar_subquery())
     verified = (
-        select(first_offline.c.assignment_id,
-               type_coerce(case((all_offline, func.max(first_offline.c.offline_at))), UTCDateTime)
-               .label("verified_at"))
-        .group_by(first_offline.c.assignment_id)
+        select(first_offline.c.assignment_id, func.max(first_offline.c.offline_at).label("verified_at"))
+        .group_by(first_offline.c.assignment_id, first_offline.c.referral_id)
+        .having(func.count() == target_count)
     ).subquery()
-    rows = db.session.execute(
-        select(Assignment.id, Assignment.agency_id, Agency.name, Assignment.routed_at,
-               Assignment.received_at, Assignment.disposed_at, verified.c.verified_at)
+    return (
+        select(Assignment.id, Assignment.agency_id, Agency.name.label("agency_name"), Assignment.routed_at,
+               seconds_between(Assignment.received_at, Assignment.routed_at).label("to_receipt"),
+               seconds_between(Assignment.disposed_at, Assignment.routed_at).label("to_disposition"),
+               seconds_between(verified.c.verified_at, Assignment.routed_at).label("to_offline"))
         .join(chosen, chosen.c.id == Assignment.id)
         .join(Agency, Agency.id == Assignment.agency_id)
         .outerjoin(verified, verified.c.assignment_id == Assignment.id)
-        .order_by(Assignment.id)
-    ).all()
-    return [AssignmentTimes(assignment_id=row.id, agency_id=row.agency_id, agency_name=row.name,
-                            routed_at=row.routed_at, to_receipt=_since(row.routed_at, row.received_at),
-                            to_disposition=_since(row.routed_at, row.disposed_at),
-                            to_offline=_since(row.routed_at, row.verified_at))
-            for row in rows]
+    )
+
+
+def _delta(seconds) -> timedelta | None:
+    return None if seconds is None else timedelta(seconds=float(seconds))
 
 
 def referral_metrics(referral) -> list[AssignmentTimes]:
     """One row per assignment of the referral (in routing order)."""
-    return _times(lambda entity: [entity.referral_id == referral.id])
+    return [AssignmentTimes(row.id, row.agency_id, row.agency_name, row.routed_at,
+                            *(_delta(getattr(row, name)) for name in DURATIONS))
+            for row in db.session.execute(
+                _durations(lambda entity: [entity.referral_id == referral.id]).order_by("id"))]
 
 
-def summarise(values: list[timedelta | None]) -> Summary:
-    done = [v for v in values if v is not None]
-    if not done:
-        return Summary(len(values), 0, None, None)
-    seconds = [v.total_seconds() for v in done]
-    return Summary(len(values), len(done), timedelta(seconds=statistics.median(seconds)),
-                   timedelta(seconds=statistics.fmean(seconds)))
+def _medians(durations, name: str):
+    """Per agency, the median of one duration over the assignments where it is known."""
+    value = durations.c[name]
+    ranked = select(
+        durations.c.agency_id, value.label("value"),
+        func.row_number().over(partition_by=durations.c.agency_id, order_by=value).label("rank"),
+        func.count().over(partition_by=durations.c.agency_id).label("known"),
+    ).where(value.is_not(None)).subquery()
+    middle = or_(ranked.c.rank == (ranked.c.known + 1) // 2, ranked.c.rank == (ranked.c.known + 2) // 2)
+    return (select(ranked.c.agency_id, func.avg(ranked.c.value).label("median"))
+            .where(middle).group_by(ranked.c.agency_id).subquery(f"median_{name}"))
 
 
-def _summaries(rows: list[AssignmentTimes]) -> dict[str, Summary]:
-    return {"to_receipt": summarise([r.to_receipt for r in rows]),
-            "to_disposition": summarise([r.to_disposition for r in rows]),
-            "to_offline": summarise([r.to_offline for r in rows])}
+def _summaries_by_agency(where: Callable[[type[Assignment]], list]) -> dict[int, tuple[str, dict[str, Summary]]]:
+    """Count, count known, median and mean of each duration per agency, computed by the database:
+    {agency id: (agency name, {duration: Summary})}."""
+    durations = _durations(where).cte("durations")
+    medians = {name: _medians(durations, name) for name in DURATIONS}
+    columns = [durations.c.agency_id, durations.c.agency_name, func.count().label("total")]
+    for name in DURATIONS:
+        columns += [func.count(durations.c[name]).label(f"{name}_known"),
+                    func.avg(durations.c[name]).label(f"{name}_mean"),
+                    func.max(medians[name].c.median).label(f"{name}_median")]
+    statement = select(*columns).group_by(durations.c.agency_id, durations.c.agency_name)
+    for median in medians.values():
+        statement = statement.outerjoin(median, median.c.agency_id == durations.c.agency_id)
+    summaries = {}
+    for row in db.session.execute(statement).mappings():
+        summaries[row["agency_id"]] = (row["agency_name"], {
+            name: Summary(row["total"], row[f"{name}_known"], _delta(row[f"{name}_median"]),
+                          _delta(row[f"{name}_mean"]))
+            for name in DURATIONS})
+    return summaries
 
 
 def _routed_since(entity, since: datetime | None) -> list:
     return [] if since is None else [entity.routed_at >= since]
 
 
-def agency_metrics(agency_id: int, since: datetime | None = None) -> dict[str, Summary]:
-    """Median and mean of each duration over the agency's assignments (routed since ``since``)."""
-    return _summaries(_times(lambda entity: [entity.agency_id == agency_id, *_routed_since(entity, since)]))
+def agency_metrics(agency_ids: Collection[int], since: datetime | None = None) -> dict[int, dict[str, Summary]]:
+    """Per agency id, median and mean of each duration over all its assignments (routed since
+    ``since``), in one statement; empty summaries for an agency without any."""
+    found = _summaries_by_agency(lambda entity: [entity.agency_id.in_(agency_ids), *_routed_since(entity, since)])
+    empty = {name: Summary(0, 0, None, None) for name in DURATIONS}
+    return {agency_id: found[agency_id][1] if agency_id in found else empty for agency_id in agency_ids}
 
 
 def scoped_agency_metrics(user, since: datetime | None = None) -> list[tuple[str, dict[str, Summary]]]:
     """Per agency, over the assignments of the referrals ``user`` may see: (agency name, summaries)."""
-    rows = _times(lambda entity: [entity.referral_id.in_(select(Referral.id).where(referral_scope(user))),
-                                  *_routed_since(entity, since)])
-    by_agency: dict[str, list[AssignmentTimes]] = {}
-    for times in rows:
-        by_agency.setdefault(times.agency_name, []).append(times)
-    return [(name, _summaries(agency_rows)) for name, agency_rows in sorted(by_agency.items())]
+    found = _summaries_by_agency(lambda entity: [
+        entity.referral_id.in_(select(Referral.id).where(referral_scope(user))), *_routed_since(entity, since)])
+    return sorted(found.values(), key=lambda item: item[0])
 
 
 def target_time_to_offline(target, referrals) -> timedelta | None:

@@ -68,6 +68,7 @@ def _page(target: Target, referrals: list, *, form=None, errors=None, status: in
     ).all()
     rows = [row for r in referrals for row in metrics.referral_metrics(r)]
     agencies = {row.agency_id: row.agency_name for row in rows}
+    summaries = metrics.agency_metrics(list(agencies))
     evidence = db.session.scalars(
         select(Evidence).where(Evidence.target_id == target.id,
                                Evidence.referral_id.in_([r.id for r in referrals])).order_by(Evidence.id)
@@ -76,7 +77,7 @@ def _page(target: Target, referrals: list, *, form=None, errors=None, status: in
     return render_template(
         "targets/show.html", target=target, referrals=referrals, hidden_count=total - len(referrals),
         history=history, metric_rows=rows, statuses=TARGET_STATUSES, evidence=evidence,
-        agency_summaries={name: metrics.agency_metrics(agency_id) for agency_id, name in agencies.items()},
+        agency_summaries={name: summaries[agency_id] for agency_id, name in agencies.items()},
         time_to_offline=metrics.target_time_to_offline(target, referrals),
         latest_disposal=latest_disposal(target.id),
         form=form or {}, errors=errors or {},
