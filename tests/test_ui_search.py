@@ -44,6 +44,10 @@ def test_search_filters(login_as, user, agency):
     assert site_ref.number in by_domain and app_ref.number not in by_domain
     by_number = client.get(f"/search?number={app_ref.number}").get_data(as_text=True)
     assert app_ref.number in by_number and site_ref.number not in by_number
+    by_lower_case = client.get(f"/search?number={app_ref.number.lower()}").get_data(as_text=True)
+    assert app_ref.number in by_lower_case and site_ref.number not in by_lower_case
+    by_part = client.get(f"/search?number={app_ref.number[-4:]}").get_data(as_text=True)
+    assert app_ref.number in by_part and site_ref.number not in by_part
     by_agency = client.get("/search?agency=ca-44").get_data(as_text=True)
     assert site_ref.number in by_agency and app_ref.number not in by_agency
     by_state = client.get("/search?state=received").get_data(as_text=True)

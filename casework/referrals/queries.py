@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
@@ -171,6 +172,16 @@ class SearchFilters:
         return not self.as_args()
 
 
+FULL_NUMBER = re.compile(r"XS\d{4}-\d{6,}", re.IGNORECASE)
+
+
+def number_match(text: str):
+    """A whole referral number (``XS2026-000123``, any case) by its index; anything else as a part."""
+    if FULL_NUMBER.fullmatch(text):
+        return Referral.number == text.upper()
+    return Referral.number.ilike(_like(text), escape="\\")
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -196,7 +207,7 @@ def search_query(user: User, filters: SearchFilters, now: datetime | None = None
     now = now or utcnow()
     query = scoped_referrals(user)
     if filters.number:
-        query = query.where(Referral.number.ilike(_like(filters.number), escape="\\"))
+        query = query.where(number_match(filters.number))
     if filters.target:
         named = select(ReferralTarget.referral_id).where(
             ReferralTarget.target_id.in_(select(Target.id).where(target_match(filters.target))))
