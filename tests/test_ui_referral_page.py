@@ -4,11 +4,16 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from casework.agencies.models import Agency
 from casework.extensions import db
+from casework.audit.models import AuditEvent
+from casework.referrals.labels import event_label
 from casework.referrals.models import Referral
+from casework.referrals.page import ReferralPage
 
 
 def _agency_id(code: str) -> int:
@@ -108,7 +113,7 @@ def test_outside_scope_is_404(login_as):
     assert other.post(f"/referrals/{referral.id}/fire/start_assessment", data={"version": "1"}).status_code == 404
 
 
-def test_from_assessment_to_closure_through_the_page(login_as):
+def test_from_assessment_to_closure_through_the_page(login_as, user):
     referral, assessor = assessed_referral(login_as)
     approver = login_as("edu-44.approver")
     fire(approver, "referral", referral.id, referral.id, "approve_assessment")
@@ -145,6 +150,9 @@ def test_from_assessment_to_closure_through_the_page(login_as):
     assert "已办结" in page and "应用已下架" in page
     assert "<svg" in page and f"/referrals/{referral.id}/dossier.pdf" in page
     assert page.count('<li class="outcome-ok">') >= 12
+    timeline = page[page.index('id="timeline"'):]
+    officer_user = user("cac-44.case_officer")
+    assert officer_user.display_name in timeline and f">{officer_user.username}<" not in timeline
 
 
 def test_recommendations_follow_target_kinds_and_hacking(app, user):
@@ -158,3 +166,23 @@ def test_recommendations_follow_target_kinds_and_hacking(app, user):
         chosen = recommended_agencies(referral)
     assert set(chosen) == {str(_agency_id(code)) for code in ("ca-44", "psb-44", "amr-44")}
     assert all(chosen.values())
+
+
+@pytest.mark.parametrize("object_type, kind, locale, expected", [
+    ("assignment", "police", "zh", "复议撤销原决定并立案"),
+    ("assignment", "cyberspace", "zh", "复议撤销原决定并受理"),
+    ("assignment", "market", "en", "Reverse the refusal and accept"),
+    ("assignment", "police", "en", "Reverse the refusal and file"),
+    ("assignment", None, "zh", "复议撤销原决定并受理"),
+])
+def test_a_step_is_named_in_the_lifecycle_of_its_agency(app, object_type, kind, locale, expected):
+    with app.test_request_context(), force_locale(locale):
+        assert event_label("assignment.reverse_refusal", "reverse_refusal", object_type, kind) == expected
+
+
+def test_automatic_steps_are_by_the_system_in_the_users_language(app):
+    page = ReferralPage(referral=None, assignments=[], timeline=[], notices=[], evidence=[], actions=[],
+                        diagram=None, own_diagram=None, own_assignment=None, actor_names={7: "广东省教育厅受理员"})
+    with app.test_request_context(), force_locale("zh"):
+        assert page.actor_label(AuditEvent(actor_id=None, actor_name="system")) == "系统"
+        assert page.actor_label(AuditEvent(actor_id=7, actor_name="edu-44-intake")) == "广东省教育厅受理员"

@@ -109,11 +109,21 @@ def final_states(name: str) -> frozenset[str]:
     return frozenset(s for s, spec in _states_of(name).items() if isinstance(spec, dict) and spec.get("final"))
 
 
-def trigger_label(trigger: str | None) -> str:
+def trigger_label(trigger: str | None, object_type: str | None = None, kind: str | None = None) -> str:
+    """A trigger's name in the lifecycle of the object it fired on (``kind``: the agency kind of an
+    assignment; the same trigger can mean different steps for police and for market regulators)."""
     if not trigger:
         return ""
-    for spec in _workflow_files().values():
-        for transition in spec.get("transitions", []):
+    lang = "en" if str(get_locale() or "zh").startswith("en") else "zh"
+    return _trigger_label(trigger, object_type, kind if object_type == "assignment" else None, lang)
+
+
+@functools.cache
+def _trigger_label(trigger: str, object_type: str | None, kind: str | None, _lang: str) -> str:
+    preferred = {"referral": ["referral"], "assignment": [f"assignment.{kind}", "assignment"]}
+    names = [name for name in preferred.get(object_type, []) if name in _workflow_files()]
+    for name in names + [name for name in _workflow_files() if name not in names]:
+        for transition in _workflow_files()[name].get("transitions", []):
             if transition.get("trigger") == trigger and transition.get("label"):
                 return _pick(transition["label"])
     return trigger.replace("_", " ")
@@ -130,9 +140,12 @@ def choice_label(value: str | None) -> str:
     return value.replace("_", " ")
 
 
-def event_label(event: str, trigger: str | None = None) -> str:
+def event_label(event: str, trigger: str | None = None, object_type: str | None = None,
+                kind: str | None = None) -> str:
+    """What an audit event records, in words (a workflow step by its trigger, read in the lifecycle
+    of the event's object)."""
     if event in EVENT_LABELS:
         return str(EVENT_LABELS[event])
     if trigger:
-        return trigger_label(trigger)
+        return trigger_label(trigger, object_type, kind)
     return event

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -40,6 +41,15 @@ class ReferralPage:
     own_diagram: str | None
     own_assignment: Assignment | None
     detail_ids: set[int] = field(default_factory=set)
+    actor_names: dict[int, str] = field(default_factory=dict)
+
+    def actor_label(self, event: AuditEvent) -> str:
+        """Who did it: the user's display name, or "system" for the clock and other automatic steps."""
+        if event.actor_id in self.actor_names:
+            return self.actor_names[event.actor_id]
+        if event.actor_name in (None, "", "system"):
+            return _("system")
+        return event.actor_name
 
     def shows_payload(self, event: AuditEvent) -> bool:
         """Whether the user may read the reasons and texts an event carries."""
@@ -77,6 +87,14 @@ def timeline_for(referral: Referral, assignments: list[Assignment], related: dic
     return list(db.session.scalars(select(AuditEvent).where(or_(*refs)).order_by(AuditEvent.seq)))
 
 
+def display_names(user_ids: set[int]) -> dict[int, str]:
+    """Display names of the given users (one query; none for an empty set)."""
+    if not user_ids:
+        return {}
+    return {row.id: row.display_name for row in db.session.execute(
+        select(User.id, User.display_name).where(User.id.in_(user_ids)))}
+
+
 def notices_for(referral: Referral, user: User) -> list:
     query = select(Notice).where(Notice.referral_id == referral.id).order_by(Notice.issued_at, Notice.id)
     if is_agency_desk(user):
@@ -108,10 +126,11 @@ def referral_page(referral: Referral, user: User) -> ReferralPage:
     evidence = evidence_for(referral)
     related = {"notice": [n.id for n in notices], "evidence": [e.id for e in evidence],
                "disposition": [d.id for a in assignments for d in a.dispositions]}
+    timeline = timeline_for(referral, assignments, related)
     return ReferralPage(
         referral=referral,
         assignments=assignments,
-        timeline=timeline_for(referral, assignments, related),
+        timeline=timeline,
         notices=notices,
         evidence=evidence,
         actions=actions_for(referral, assignments, user),
@@ -119,4 +138,5 @@ def referral_page(referral: Referral, user: User) -> ReferralPage:
         own_diagram=diagram_for(own),
         own_assignment=own,
         detail_ids=assignments_with_details(user, referral, assignments),
+        actor_names=display_names({event.actor_id for event in timeline if event.actor_id is not None}),
     )
