@@ -5,6 +5,7 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
 from openpyxl import load_workbook
 
 from casework.assignments.models import Assignment
@@ -76,10 +77,21 @@ def test_bad_filter_input_is_a_field_error(login_as):
     assert 'id="err-date_from"' in html and 'id="err-region"' in html and "2026-13-45" in html
 
 
+@pytest.mark.parametrize("path", [
+    "/search?date_from=0001-01-01", "/search?date_to=9999-12-31", "/search?date_from=2026-11-20&date_to=2026-11-01",
+    "/search/export.csv?date_to=9999-12-31", "/search/export.xlsx?date_from=bad",
+])
+def test_dates_out_of_range_or_reversed_are_field_errors(login_as, path):
+    response = login_as("edu-44.assessor").get(path)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert 'id="err-date_from"' in html or 'id="err-date_to"' in html
+
+
 def test_csv_export_of_the_current_list(login_as, user, agency):
     app_ref, site_ref, beijing = _seed(user, agency)
     response = login_as("edu-44.assessor").get("/search/export.csv?target=miaoshua")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     text = response.data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][0] == "编号"

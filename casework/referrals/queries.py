@@ -126,6 +126,10 @@ def open_states(subject: str) -> frozenset[str]:
     return frozenset(states)
 
 
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
+
+
 @dataclass
 class SearchFilters:
     number: str = ""
@@ -153,9 +157,17 @@ class SearchFilters:
             if not raw:
                 continue
             try:
-                setattr(filters, name, date.fromisoformat(raw))
+                day = date.fromisoformat(raw)
             except ValueError:
                 filters.errors[name] = str(_l("Enter a date as YYYY-MM-DD."))
+                continue
+            if not EARLIEST_DATE <= day <= LATEST_DATE:
+                filters.errors[name] = str(_l("Enter a date between %(first)s and %(last)s.",
+                                              first=EARLIEST_DATE.isoformat(), last=LATEST_DATE.isoformat()))
+                continue
+            setattr(filters, name, day)
+        if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
+            filters.errors["date_to"] = str(_l("The end date is before the start date."))
         if filters.region and not filters.region.isdigit():
             filters.errors["region"] = str(_l("A region is given by its digits, e.g. 44 or 440100."))
         return filters

@@ -77,10 +77,11 @@ def export_list(fmt: str):
         abort(404)
     filters = queries.SearchFilters.from_args(request.args)
     if filters.errors:
-        raise ValidationFailed(filters.errors)
+        return render_template("referrals/search.html", filters=filters, page=None,
+                               states=_state_choices()), 400
     referrals = queries.export_rows(current_user, filters)
     if fmt == "csv":
-        body, mimetype = export.to_csv(referrals), "text/csv; charset=utf-8"
+        body, mimetype = export.to_csv(referrals), "text/csv"
     else:
         body = export.to_xlsx(referrals)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
