@@ -26,7 +26,8 @@ class ConflictError(DomainError):
 
 class ValidationFailed(DomainError):
     status = 400
+    default_message = "invalid input"
 
-    def __init__(self, errors: dict[str, str] | list[str], message: str = "invalid input"):
+    def __init__(self, errors: dict[str, str] | list[str], message: str = default_message):
         super().__init__(message)
         self.errors = errors

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from casework.errors import DomainError, ValidationFailed
 
@@ -15,20 +17,33 @@ def _answer(status: int, message: str | None = None, **extra):
     if _wants_json():
         body = {"error": message or str(status), **extra}
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, message=message), status
+    return render_template("errors/error.html", status=status, message=message,
+                           errors=extra.get("errors")), status
+
+
+def _own_description(error) -> str | None:
+    """The message a view gave with ``abort(status, message)``; None for Werkzeug's stock English."""
+    description = getattr(error, "description", None)
+    if isinstance(error, HTTPException) and description == type(error).description:
+        return None
+    return description
 
 
 def register_error_handlers(app: Flask) -> None:
     for status in (400, 403, 404, 405, 409, 413, 500):
-        app.register_error_handler(status, lambda e, s=status: _answer(s, getattr(e, "description", None)))
+        app.register_error_handler(status, lambda e, s=status: _answer(s, _own_description(e)))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return _answer(400, error.description)
+        if _wants_json():
+            return _answer(400, error.description)
+        return _answer(400, _("The form had expired or lacked its security token, so nothing was saved. "
+                              "Go back, reload the page and submit it again."))
 
     @app.errorhandler(ValidationFailed)
     def validation_failed(error):
-        return _answer(400, error.message, errors=error.errors)
+        message = None if error.message == ValidationFailed.default_message else error.message
+        return _answer(400, message if not _wants_json() else error.message, errors=error.errors)
 
     @app.errorhandler(DomainError)
     def domain_error(error):
