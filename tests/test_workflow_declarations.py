@@ -119,3 +119,16 @@ def test_set_clock_overrides_a_rule(app, db_session):
     assert result.exit_code == 0, result.output
     assert (effective_rule("feedback").unit, effective_rule("feedback").amount) == ("working_days", 20)
     assert runner.invoke(args=["workflow", "set-clock", "nap", "1"]).exit_code == 1
+
+
+@pytest.mark.parametrize("lifecycle, trigger, state", [
+    ("referral", "submit", "draft"),
+    ("referral", "withdraw", "draft"),
+    ("assignment", "record_execution", "disposition_approved"),
+    ("assignment", "decline", "received"),
+    ("assignment", "reverse_refusal", "reconsideration_requested"),
+    ("assignment.police", "reverse_refusal", "reconsideration_requested"),
+])
+def test_irreversible_steps_ask_for_confirmation(lifecycle, trigger, state):
+    transition = declarations().lifecycle(lifecycle).transition(trigger, state)
+    assert transition is not None and transition.confirm
