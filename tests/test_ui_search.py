@@ -43,6 +43,9 @@ def test_search_filters(login_as, user, agency):
     client = login_as("edu-44.assessor")
     by_domain = client.get("/search?target=daishua-search.example.cn").get_data(as_text=True)
     assert site_ref.number in by_domain and app_ref.number not in by_domain
+    for pasted in ("https://daishua-search.example.cn/", "HTTP://WWW.daishua-search.example.cn/x/"):
+        by_address = client.get("/search", query_string={"target": pasted}).get_data(as_text=True)
+        assert site_ref.number in by_address and app_ref.number not in by_address, pasted
     by_number = client.get(f"/search?number={app_ref.number}").get_data(as_text=True)
     assert app_ref.number in by_number and site_ref.number not in by_number
     by_lower_case = client.get(f"/search?number={app_ref.number.lower()}").get_data(as_text=True)

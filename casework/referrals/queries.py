@@ -24,6 +24,7 @@ from casework.extensions import db
 from casework.referrals.models import Referral
 from casework.referrals.scoping import scoped_referrals
 from casework.targets.models import ReferralTarget, Target
+from casework.targets.normalize import normalize_url
 from casework.web.i18n import CST
 
 PAGE_SIZE = 30
@@ -205,9 +206,19 @@ def target_match(text: str):
     targets, not once per referral."""
     term = text.strip()
     if term.isascii() and " " not in term:
-        term = term.lower().removeprefix("https://").removeprefix("http://")
-        return Target.key.like(_like(term), escape="\\")
+        return Target.key.like(_like(_key_part(term)), escape="\\")
     return Target.name.like(_like(term), escape="\\")
+
+
+def _key_part(term: str) -> str:
+    """A pasted web address in the form registry keys take (no scheme, ``www.`` or trailing slash);
+    any other identifier lower-cased."""
+    if re.match(r"^https?://", term, re.IGNORECASE):
+        try:
+            return normalize_url(term)["key"]
+        except ValueError:
+            pass
+    return term.lower().removeprefix("https://").removeprefix("http://")
 
 
 def _cst_start(day: date) -> datetime:
