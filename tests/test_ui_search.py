@@ -117,3 +117,17 @@ def test_export_neutralises_formulas(login_as, user):
     db.session.commit()
     text = login_as("edu-44.assessor").get("/search/export.csv").data.decode("utf-8-sig")
     assert "'=HYPERLINK" in text
+
+
+def test_a_referral_with_a_late_assignment_is_marked_overdue_in_the_list_and_the_export(login_as, user, agency):
+    app_ref, site_ref, _beijing = _seed(user, agency)
+    client = login_as("edu-44.assessor")
+    html = client.get("/search?overdue=1").get_data(as_text=True)
+    row = html[html.index(site_ref.number):]
+    assert "已超期" in row[:row.index("</tr>")]
+    rows = list(csv.reader(io.StringIO(client.get("/search/export.csv").data.decode("utf-8-sig"))))
+    overdue = {row[0]: row[rows[0].index("已超期")] for row in rows[1:]}
+    assert overdue[site_ref.number] == "是" and overdue[app_ref.number] == ""
+    page = client.get(f"/referrals/{site_ref.id}").get_data(as_text=True)
+    assignment = page[page.index('class="assignment'):]
+    assert "已超期" in assignment[:assignment.index("</header>")]

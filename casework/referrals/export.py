@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from casework.referrals.models import Referral
+from casework.referrals.queries import referral_is_late
 from casework.web.i18n import format_datetime
 
 
@@ -26,7 +27,7 @@ def row(referral: Referral) -> list[str]:
     agencies = "; ".join(f"{a.agency.name} ({_state_label(a.state)})" for a in referral.assignments)
     return [referral.number, referral.title, _state_label(referral.state), referral.origin_agency.name,
             referral.region_code or "", format_datetime(referral.created_at), format_datetime(referral.due_at),
-            _("yes") if referral.overdue else "", agencies]
+            _("yes") if referral_is_late(referral) else "", agencies]
 
 
 def _safe_cell(value: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from casework.db_types import utcnow
 from casework.referrals import forms, labels
-from casework.referrals.queries import ASSIGNMENT_TERMINAL
+from casework.referrals.queries import ASSIGNMENT_TERMINAL, REFERRAL_TERMINAL
 
 TARGET_STATUS_LABELS = {"unknown": _l("Not checked"), "online": _l("Online"), "offline": _l("Offline")}
 
@@ -65,6 +65,7 @@ def register_template_helpers(bp: Blueprint) -> None:
     bp.add_app_template_global(utcnow, "now_utc")
     bp.add_app_template_global(list_rows)
     bp.add_app_template_global(ASSIGNMENT_TERMINAL, "assignment_terminal")
+    bp.add_app_template_global(REFERRAL_TERMINAL, "referral_terminal")
 
 
 @dataclass(frozen=True)

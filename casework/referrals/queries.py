@@ -1,8 +1,8 @@
 """Search and lists (and the inbox's tabs and rows, see ``casework.referrals.desk``): every query
 starts from the user's scope.
 
-A search page costs a fixed number of SQL statements: one for the total of the list and one for
-the rows (their agencies are joined eagerly).
+A search page costs a fixed number of SQL statements: one for the total of the list, one for
+the rows (their agencies are joined eagerly) and one for which of them have late assignments.
 """
 from __future__ import annotations
 
@@ -66,10 +66,25 @@ class Tab:
     count: int
 
 
+def item_is_late(item, terminal: frozenset[str], now: datetime | None = None) -> bool:
+    """An open referral or assignment whose clock has run out (marked by the sweep or past due)."""
+    if item.state in terminal:
+        return False
+    return bool(item.overdue or (item.due_at is not None and item.due_at < (now or utcnow())))
+
+
+def referral_is_late(referral: Referral, now: datetime | None = None) -> bool:
+    """The referral's own clock, or the clock of any of its open assignments, has run out."""
+    now = now or utcnow()
+    return item_is_late(referral, REFERRAL_TERMINAL, now) or any(
+        item_is_late(a, ASSIGNMENT_TERMINAL, now) for a in referral.assignments)
+
+
 @dataclass
 class InboxRow:
     referral: Referral | ListedItem
     assignment: Assignment | ListedItem | None = None
+    late_work: bool = False
 
     @property
     def due_at(self) -> datetime | None:
@@ -81,11 +96,10 @@ class InboxRow:
 
     @property
     def is_overdue(self) -> bool:
-        item = self.assignment or self.referral
-        terminal = ASSIGNMENT_TERMINAL if self.assignment else REFERRAL_TERMINAL
-        if item.state in terminal:
-            return False
-        return bool(item.overdue or (item.due_at is not None and item.due_at < utcnow()))
+        """Late itself, or (a search row) a referral with an open assignment that is late."""
+        if self.assignment:
+            return item_is_late(self.assignment, ASSIGNMENT_TERMINAL)
+        return self.late_work or item_is_late(self.referral, REFERRAL_TERMINAL)
 
 
 class ListedItem(SimpleNamespace):
@@ -250,12 +264,19 @@ def search_query(user: User, filters: SearchFilters, now: datetime | None = None
     if filters.date_to:
         query = query.where(Referral.created_at < _cst_start(filters.date_to + timedelta(days=1)))
     if filters.overdue:
-        late = lambda item: or_(item.overdue.is_(True), and_(item.due_at.is_not(None), item.due_at < now))  # noqa: E731
-        query = query.where(or_(
-            and_(Referral.state.in_(open_states("referral")), late(Referral)),
-            Referral.id.in_(select(Assignment.referral_id).where(
-                Assignment.state.in_(open_states("assignment")), late(Assignment)))))
+        query = query.where(or_(and_(Referral.state.in_(open_states("referral")), _late(Referral, now)),
+                                Referral.id.in_(late_assignments(now))))
     return query
+
+
+def _late(item, now: datetime):
+    return or_(item.overdue.is_(True), and_(item.due_at.is_not(None), item.due_at < now))
+
+
+def late_assignments(now: datetime):
+    """``select`` of the referral ids that have an open assignment whose clock has run out."""
+    return select(Assignment.referral_id).where(Assignment.state.in_(open_states("assignment")),
+                                                _late(Assignment, now))
 
 
 def search_page(user: User, filters: SearchFilters, page: int = 1) -> Page:
@@ -265,7 +286,10 @@ def search_page(user: User, filters: SearchFilters, page: int = 1) -> Page:
         query.order_by(Referral.created_at.desc(), Referral.id.desc())
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    return Page([InboxRow(r) for r in rows], total, page, has_next=page * PAGE_SIZE < total)
+    late = set(db.session.scalars(late_assignments(utcnow()).where(
+        Assignment.referral_id.in_([r.id for r in rows])))) if rows else set()
+    return Page([InboxRow(r, late_work=r.id in late) for r in rows], total, page,
+                has_next=page * PAGE_SIZE < total)
 
 
 def export_rows(user: User, filters: SearchFilters) -> list[Referral]:
