@@ -200,6 +200,7 @@ def _overdue(d):
     clock = running_clock(a["cyberspace"], "receipt")
     clock.started_at -= timedelta(days=10)
     clock.due_at = utcnow() - timedelta(days=2)
+    a["cyberspace"].routed_at = clock.started_at  # routed ten days ago, so the due date follows it
 
 
 def _closed_cyberspace(d):

@@ -204,3 +204,13 @@ def test_a_file_whose_content_does_not_match_saves_nothing(login_as):
     assert response.status_code == 400
     assert 'id="err-evidence"' in response.get_data(as_text=True)
     assert (_count(Referral), _count(Evidence)) == counts
+
+
+def test_a_form_that_comes_back_names_the_files_to_choose_again(login_as):
+    client = login_as("edu-44.intake_officer")
+    chosen = {"evidence": [(io.BytesIO(b"%PDF-1.4\nshot"), "截图一.pdf"), (io.BytesIO(b"%PDF-1.4\nx"), "b.pdf")]}
+    html = _assert_refused(client, _form(title=""), "title", files=chosen, kept=("daishua-ui.example.cn",))
+    notice = html[html.index('id="unsaved-files"'):]
+    assert "截图一.pdf、b.pdf" in notice[:notice.index("</p>")]
+    plain = client.post("/referrals/new", data=_form(title="")).get_data(as_text=True)
+    assert 'id="unsaved-files"' not in plain

@@ -101,9 +101,16 @@ def _render_intake(values: dict, errors: dict, referral: Referral | None = None,
     hints = _known_hints(rows)
     return render_template(
         "referrals/intake.html", values=values, rows=rows, errors=errors, referral=referral,
-        sources=source_choices(), kinds=kind_choices(), hints=hints,
+        sources=source_choices(), kinds=kind_choices(), hints=hints, unsaved_files=_unsaved_files(),
         select_choices={"platform": platform_choices(), "store": store_choices()},
     ), status
+
+
+def _unsaved_files() -> list[str]:
+    """Names of the files chosen in a posted form that comes back: browsers cannot keep them."""
+    if request.method != "POST":
+        return []
+    return [storage.filename for storage in request.files.getlist("evidence") if storage.filename]
 
 
 def _known_hints(rows: list[dict]) -> dict[int, object]:
