@@ -49,20 +49,21 @@ def _layers(lc: Lifecycle) -> dict[str, int]:
 
 
 def svg(lc: Lifecycle, current: str | None = None, locale: str = "zh") -> str:
-    """A layered SVG: one column per distance from the initial state, arrows between boxes."""
-    box_w, box_h, gap_x, gap_y = 150, 40, 70, 24
+    """A layered SVG read top to bottom: one row per distance from the initial state, arrows between
+    boxes; narrow enough (four boxes at most side by side) to be read at its natural size on a page."""
+    box_w, box_h, gap_x, gap_y = 160, 40, 40, 36
     layers = _layers(lc)
-    columns: dict[int, list[str]] = {}
+    rows: dict[int, list[str]] = {}
     for name, layer in layers.items():
-        columns.setdefault(layer, []).append(name)
+        rows.setdefault(layer, []).append(name)
     pos = {}
-    for layer, names in columns.items():
-        for row, name in enumerate(names):
-            pos[name] = (20 + layer * (box_w + gap_x), 20 + row * (box_h + gap_y))
-    width = 40 + len(columns) * (box_w + gap_x)
-    height = 40 + max(len(n) for n in columns.values()) * (box_h + gap_y)
+    for layer, names in rows.items():
+        for column, name in enumerate(names):
+            pos[name] = (20 + column * (box_w + gap_x), 20 + layer * (box_h + gap_y))
+    width = 40 + max(len(n) for n in rows.values()) * (box_w + gap_x) - gap_x
+    height = 40 + len(rows) * (box_h + gap_y) - gap_y
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="Noto Sans CJK SC, sans-serif" font-size="12">',
+             f'viewBox="0 0 {width} {height}" font-family="Noto Sans CJK SC, sans-serif" font-size="13">',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
              'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>']
     for t in lc.transitions:
@@ -70,8 +71,10 @@ def svg(lc: Lifecycle, current: str | None = None, locale: str = "zh") -> str:
             continue
         for source in t.sources:
             (x1, y1), (x2, y2) = pos[source], pos[t.dest]
-            parts.append(f'<line x1="{x1 + box_w}" y1="{y1 + box_h / 2}" x2="{x2}" y2="{y2 + box_h / 2}" '
-                         f'stroke="#999" marker-end="url(#arrow)"><title>{escape(t.label.pick(locale))}</title></line>')
+            down = y2 > y1
+            parts.append(f'<line x1="{x1 + box_w / 2}" y1="{y1 + box_h if down else y1}" x2="{x2 + box_w / 2}" '
+                         f'y2="{y2 if down else y2 + box_h}" stroke="#999" marker-end="url(#arrow)">'
+                         f'<title>{escape(t.label.pick(locale))}</title></line>')
     for name, state in lc.states.items():
         x, y = pos[name]
         fill = CURRENT_FILL if name == current else "#ffffff"
@@ -79,7 +82,7 @@ def svg(lc: Lifecycle, current: str | None = None, locale: str = "zh") -> str:
         parts.append(f'<g class="state{" current" if name == current else ""}" data-state="{name}">'
                      f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="8" fill="{fill}" '
                      f'stroke="#333" stroke-width="{stroke_w}"/>'
-                     f'<text x="{x + box_w / 2}" y="{y + box_h / 2 + 4}" text-anchor="middle">'
+                     f'<text x="{x + box_w / 2}" y="{y + box_h / 2 + 5}" text-anchor="middle">'
                      f'{escape(state.label.pick(locale))}</text></g>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
