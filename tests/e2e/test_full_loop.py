@@ -316,3 +316,27 @@ def test_full_loop(server, browser):
 
     for desk in (intake, assessor, approver, cyber, cyber_approver, telecom, police, police_approver, market):
         desk.context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_long_text_wraps_and_the_lifecycle_is_drawn_at_a_readable_size(server, browser, width):
+    _app, base = server
+    desk = Desk(browser, base, "edu-44-intake", width=width)
+    page = desk.page
+    page.goto(f"{base}/referrals/new")
+    page.fill("#title", "超长标题" * 45)
+    page.select_option("#source", "public_tip")
+    page.fill("#summary", "A" * 900)
+    page.select_option("#targets-0-kind", "website")
+    page.fill("#targets-0-name", "长网址" + "X" * 150)
+    page.fill("#targets-0-url", "https://very-long-domain-for-layout.example.cn/" + "a" * 900)
+    with page.expect_navigation():
+        page.click("button[value=save]")
+    assert re.search(r"/referrals/\d+$", page.url), page.locator("main").inner_text()[:1000]
+    scroll_width, viewport = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= viewport
+    scale = page.evaluate("() => { const svg = document.querySelector('#lifecycle svg');"
+                          " return svg.getBoundingClientRect().width / svg.viewBox.baseVal.width; }")
+    assert scale >= 0.9
+    desk.shot(f"10-long-text-{width}")
+    desk.context.close()
