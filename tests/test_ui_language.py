@@ -102,3 +102,8 @@ def test_dates_are_china_standard_time(app):
             assert format_datetime(late_evening_utc) == "2026年11月26日 01:30"
         with force_locale("en"):
             assert format_date(late_evening_utc) == "2026-11-26"
+
+
+def test_no_message_is_left_as_a_fuzzy_guess():
+    fuzzy = [message.id for message in zh_catalogue() if message.id and message.fuzzy]
+    assert fuzzy == [], f"fuzzy (not shown) after pybabel update: {fuzzy}"

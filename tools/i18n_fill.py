@@ -47,8 +47,8 @@ def main(args: list[str]) -> int:
         if key in table:
             message.string = table[key]
             message.flags.discard("fuzzy")
-        elif not message.string:
-            missing.append(key)
+        elif not message.string or "fuzzy" in message.flags:
+            missing.append(key)  # a fuzzy guess of ``pybabel update`` is not shown to anyone
     with PO.open("wb") as fh:
         write_po(fh, catalogue, width=100, omit_header=False)
     for line in clashes:

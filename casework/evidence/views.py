@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from casework.errors import ValidationFailed
 from casework.evidence.detect import EXTENSIONS
+from casework.evidence.display import file_kind, file_size
 from casework.evidence.models import Evidence
 from casework.evidence.services import EvidenceIntegrityError, evidence_of, max_evidence_bytes, open_evidence
 from casework.evidence.services import attach_evidence
@@ -16,6 +17,8 @@ from casework.referrals.scoping import get_referral_or_404
 from casework.unit_of_work import unit_of_work
 
 bp = Blueprint("evidence", __name__)
+bp.add_app_template_filter(file_size, "file_size")
+bp.add_app_template_filter(file_kind, "file_kind")
 
 
 def _page(referral, *, errors=None, form=None, status: int = 200):
