@@ -99,7 +99,7 @@ def clean_fields(transition: Transition, obj, actor, data) -> dict:
         if result is not None:
             cleaned[field.name] = result
         elif field.required and len(errors) == known_errors:
-            errors[field.name] = _("this field is required")
+            errors[field.name] = _("This field is required.")
     if errors:
         raise ValidationFailed(errors)
     return cleaned
