@@ -59,7 +59,7 @@ def test_refusals_are_403_or_422_and_other_scopes_404(db_session, login_as):
     referral = routed_referral("44", "cac-44")
     assignment = assignment_of(referral, "cac-44")
     wrong_role = login_as("cac-44.approver").post(f"/api/assignments/{assignment.id}/fire/receive", json={})
-    assert wrong_role.status_code == 403 and "case_officer" in wrong_role.get_json()["error"]
+    assert wrong_role.status_code == 403 and "承办人" in wrong_role.get_json()["error"]
     wrong_state = login_as("cac-44.case_officer").post(f"/api/assignments/{assignment.id}/fire/accept", json={})
     assert wrong_state.status_code == 422
     outsider = login_as("psb-11.case_officer")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from casework.accounts.models import UserRole
+from casework.accounts.roles import role_label
 from casework.assignments.models import Disposition, DispositionAction
 from casework.errors import DomainError, NotAllowed
 from casework.extensions import db
@@ -166,6 +167,7 @@ def test_refused_for_a_wrong_role(db_session, lc_name, trigger, source):
     error = refuse(obj, trigger, f"{code}.{others[0]}", **form_for(obj, trigger))
     assert isinstance(error, NotAllowed)
     _assert_refused(obj, trigger, None, source, error, "needs the role")
+    assert role_label(t.roles[0]) in error.message and "_" not in error.message.split("role", 1)[1]
 
 
 @pytest.mark.parametrize("lc_name, trigger, source", PERSON_CASES)
@@ -192,7 +194,8 @@ def test_a_proposer_who_is_also_an_approver_cannot_approve_their_own_proposal(db
     act(obj, "propose_disposition", "cac-44.case_officer", **form_for(obj, "propose_disposition"))
     assert "approve_disposition" not in [i.name for i in available_triggers(obj, officer)]
     error = refuse(obj, "approve_disposition", "cac-44.case_officer")
-    _assert_refused(obj, "approve_disposition", None, "disposition_proposed", error, "not_proposer")
+    _assert_refused(obj, "approve_disposition", None, "disposition_proposed", error, "a second person must decide")
+    assert "not_proposer" not in error.message
     act(obj, "approve_disposition", "cac-44.approver")
     assert obj.state == "disposition_approved"
 

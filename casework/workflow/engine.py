@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import Machine
 
+from casework.accounts.roles import role_label
 from casework.audit.services import record_event
 from casework.db_types import utcnow
 from casework.errors import ConflictError, DomainError, NotAllowed
@@ -118,15 +119,18 @@ def _actor_refusal(obj, transition: Transition, actor) -> str | None:
     if actor is None:
         return _("'%(action)s' needs a signed-in user", action=label)
     if not actor.has_role(*transition.roles):
-        return _("'%(action)s' needs the role %(roles)s", action=label, roles=" / ".join(transition.roles))
+        return _("'%(action)s' needs the role %(roles)s", action=label,
+                 roles=" / ".join(role_label(role) for role in transition.roles))
     return _party_refusal(obj, transition, actor)
 
 
 def _guard_refusal(obj, transition: Transition, actor, data: dict) -> str | None:
+    """Why a guard of the transition refuses, in the user's words (not the guard's internal name)."""
     for name in transition.guards:
         failed = GUARDS[name](obj, actor, data)
         if failed:
-            return _("condition '%(guard)s' failed: %(reason)s", guard=name, reason=failed)
+            return _("'%(action)s' is not possible: %(reason)s", action=transition.label.pick(locale()),
+                     reason=failed)
     return None
 
 
