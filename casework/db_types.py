@@ -5,6 +5,18 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 
+LARGEST_ID = 2**31 - 1  # PostgreSQL INTEGER; SQLite stores more, but no id here gets that far
+
+
+def database_id(text: str | None) -> int | None:
+    """``text`` as an id the database can hold (ASCII digits only), else None."""
+    text = (text or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if value <= LARGEST_ID else None
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -216,3 +216,11 @@ def test_manual_check_with_evidence(shared_target, login_as):
     outsider_referral = client.post(f"/targets/{target.id}/checks", content_type="multipart/form-data", data={
         "status": "offline", "referral_id": str(shared_target["b"].id), "file": (io.BytesIO(png), "shot.png")})
     assert outsider_referral.status_code == 400
+
+
+@pytest.mark.parametrize("query, field", [("kind=website&url=http://[::1", "url"), ("kind=", "kind"),
+                                          ("kind=app&package_name=秒刷 app!", "package_name")])
+def test_api_known_refuses_a_malformed_target_with_400(login_as, query, field):
+    response = login_as("cac-44.case_officer").get(f"/api/targets/known?{query}")
+    assert response.status_code == 400 and field in response.get_json()["errors"]
+    assert "IPv6" not in repr(response.get_json())

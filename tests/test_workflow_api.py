@@ -89,3 +89,19 @@ def test_the_api_keeps_csrf_and_takes_the_header(app, db_session, login_as):
         assert accepted.status_code == 200, accepted.get_data(as_text=True)
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_values_of_the_wrong_json_type_are_field_errors(db_session, login_as):
+    referral = routed_referral("44", "cac-44")
+    assignment = assignment_of(referral, "cac-44")
+    client = login_as("cac-44.case_officer")
+    for trigger in ("receive", "accept"):
+        assert client.post(f"/api/assignments/{assignment.id}/fire/{trigger}", json={}).status_code == 200
+    url = f"/api/assignments/{assignment.id}/fire/"
+    note = client.post(url + "add_note", json={"data": {"body": {"x": 1}}})
+    assert note.status_code == 400 and "body" in note.get_json()["errors"]
+    for amount in (1.5, True, "1.5", "²"):
+        more_time = client.post(url + "request_extension", json={"data": {"amount": amount, "reason": "需要核查"}})
+        assert more_time.status_code == 400 and "amount" in more_time.get_json()["errors"], amount
+    version = client.post(url + "add_note", json={"data": {"body": "已调取"}, "version": True})
+    assert version.status_code == 400 and "version" in version.get_json()["errors"]

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from casework.audit.models import AuditEvent
+from casework.db_types import database_id
 from casework.extensions import db
 from casework.read_only import read_only
 from casework.web.i18n import CST
@@ -20,10 +21,10 @@ PAGE_SIZE = 100
 def _day(value: str | None, end: bool = False) -> datetime | None:
     try:
         day = datetime.strptime(value or "", "%Y-%m-%d").date()
-    except ValueError:
+        moment = datetime.combine(day, time.min, tzinfo=CST)
+        return moment + timedelta(days=1) if end else moment
+    except (ValueError, OverflowError):
         return None
-    moment = datetime.combine(day, time.min, tzinfo=CST)
-    return moment + timedelta(days=1) if end else moment
 
 
 def filtered_events(args) -> tuple[object, dict]:
@@ -37,8 +38,8 @@ def filtered_events(args) -> tuple[object, dict]:
         query = query.where(AuditEvent.actor_name == filters["actor"])
     if filters["object_type"]:
         query = query.where(AuditEvent.object_type == filters["object_type"])
-    if filters["object_id"].isdigit():
-        query = query.where(AuditEvent.object_id == int(filters["object_id"]))
+    if (object_id := database_id(filters["object_id"])) is not None:
+        query = query.where(AuditEvent.object_id == object_id)
     if filters["outcome"]:
         query = query.where(AuditEvent.outcome == filters["outcome"])
     if since := _day(filters["since"]):
@@ -55,7 +56,7 @@ def index():
     if not current_user.has_role("audit_admin"):
         abort(404)
     query, filters = filtered_events(request.args)
-    before = request.args.get("before", type=int)
+    before = database_id(request.args.get("before"))
     if before:
         query = query.where(AuditEvent.seq < before)
     events = db.session.scalars(query.order_by(AuditEvent.seq.desc()).limit(PAGE_SIZE + 1)).all()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from casework.audit.models import AuditEvent
 from casework.audit.services import record_event
+from casework.db_types import database_id
 from casework.errors import DomainError, NotAllowed, ValidationFailed
 from casework.evidence import storage
 from casework.evidence.detect import EXTENSIONS, detect_type, type_matches_extension
@@ -65,7 +66,7 @@ def attach_evidence(referral, file_storage, data: dict, actor) -> Evidence:
     if len(description) > 2000:
         errors["description"] = _("At most %(n)d characters.", n=2000)
     raw_target = str(data.get("target_id") or "").strip()
-    target_id = int(raw_target) if raw_target.isdigit() else None
+    target_id = database_id(raw_target)
     if raw_target and (target_id is None or db.session.scalar(select(ReferralTarget.id).where(
             ReferralTarget.referral_id == referral.id, ReferralTarget.target_id == target_id)) is None):
         errors["target_id"] = _("Not a target of this referral.")

@@ -12,7 +12,7 @@ from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
 from casework.audit.models import AuditChainHead
 from casework.audit.services import record_event
-from casework.db_types import utcnow
+from casework.db_types import database_id, utcnow
 from casework.errors import DomainError, NotAllowed, ValidationFailed
 from casework.extensions import db
 from casework.notices import content as builders
@@ -135,10 +135,8 @@ def _parties(kind: str, subject, actor, data: dict):
 
 
 def _agency(value) -> Agency | None:
-    try:
-        return db.session.get(Agency, int(value)) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    agency_id = database_id(str(value)) if value not in (None, "") else None
+    return db.session.get(Agency, agency_id) if agency_id is not None else None
 
 
 def _validate(kind: str, issuer: Agency, recipient: Agency | None, content, data: dict) -> None:

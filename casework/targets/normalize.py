@@ -86,11 +86,15 @@ def normalize_url(raw: str | None) -> dict:
             raise ValueError(_("Only http and https addresses are websites."))
         else:
             text = "http://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        netloc = parts.netloc
+    except ValueError:
+        raise ValueError(_("Invalid web address.")) from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise ValueError(_("Only http and https addresses are websites."))
-    netloc = parts.netloc.rsplit("@", 1)[-1]
+    netloc = netloc.rsplit("@", 1)[-1]
     host_text, port = _split_port(netloc)
     host = normalize_host(host_text)
     domain = host["domain"]

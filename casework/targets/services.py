@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from casework.assignments.models import Disposition, DispositionAction
 from casework.audit.services import record_event
+from casework.db_types import database_id
 from casework.errors import ValidationFailed
 from casework.extensions import db
 from casework.referrals.models import Referral
@@ -186,7 +187,7 @@ def known_target_summary(data: dict, user) -> TargetSummary:
     target = find_target(fields["kind"], fields["key"])
     if target is None:
         return summary
-    editing = int(data["referral_id"]) if str(data.get("referral_id") or "").isdigit() else None
+    editing = database_id(str(data.get("referral_id") or ""))
     total = db.session.scalar(select(func.count()).select_from(ReferralTarget).where(
         ReferralTarget.target_id == target.id, ReferralTarget.referral_id != (editing or 0))) or 0
     visible = [r for r in visible_referrals_of(target, user) if r.id != editing]

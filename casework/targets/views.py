@@ -174,6 +174,8 @@ def import_template():
 @login_required
 def api_known():
     summary = known_target_summary(request.args.to_dict(), current_user)
+    if summary["errors"]:
+        return jsonify({"error": "invalid target", "errors": summary["errors"]}), 400
     disposal = summary["latest_disposal"]
     if disposal and disposal.get("executed_at"):
         disposal["executed_at"] = disposal["executed_at"].isoformat()

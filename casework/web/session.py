@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timezone
 
-from flask import Flask, flash, redirect, request, session, url_for
+from flask import Flask, flash, jsonify, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy import bindparam, select
@@ -40,6 +40,19 @@ login_manager.login_message = _l("Please log in.")
 login_manager.session_protection = "strong"
 
 
+def _api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """The API answers 401 with a JSON body; pages send the browser to the login form."""
+    if _api_request():
+        return jsonify({"error": "log in first"}), 401
+    flash(login_manager.login_message, "info")
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
 def register_session_hooks(app: Flask) -> None:
     @app.before_request
     def idle_timeout():
@@ -50,6 +63,8 @@ def register_session_hooks(app: Flask) -> None:
         if now - last > app.config["SESSION_IDLE_MINUTES"] * 60:
             logout_user()
             session.clear()
+            if _api_request():
+                return jsonify({"error": "the session expired after inactivity; log in again"}), 401
             flash(_l("Your session expired after inactivity. Please log in again."), "warning")
             return redirect(url_for("accounts.login", next=request.path))
         if now - last >= LAST_SEEN_RESOLUTION or "last_seen" not in session:

@@ -45,7 +45,7 @@ def fire_trigger(kind: str, ident: int, trigger: str):
     if not isinstance(data, dict):
         raise ValidationFailed({"data": "data must be an object"})
     version = body.get("version")
-    if version is not None and not isinstance(version, int):
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise ValidationFailed({"version": "version must be an integer"})
     obj = LOADERS[kind](ident, current_user)
     fire(obj, trigger, data, current_user._get_current_object(), expected_version=version)

@@ -106,7 +106,11 @@ def clean_fields(transition: Transition, obj, actor, data) -> dict:
 
 
 def _clean_text(field, obj, actor, data, errors):
-    text = _text(value(data, field.name))
+    raw = value(data, field.name)
+    if raw is not None and not isinstance(raw, str):
+        errors[field.name] = _("enter text")
+        return None
+    text = _text(raw)
     if len(text) > MAX_TEXT:
         errors[field.name] = _("at most %(n)d characters", n=MAX_TEXT)
         return None
@@ -233,9 +237,11 @@ def _clean_integer(field, obj, actor, data, errors):
     raw = value(data, field.name)
     if raw is None:
         return None
-    try:
-        number = int(raw)
-    except (TypeError, ValueError):
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        number = raw
+    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+        number = int(raw.strip())
+    else:
         number = 0
     if not 1 <= number <= 365:
         errors[field.name] = _("a whole number from 1 to 365")
