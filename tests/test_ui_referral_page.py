@@ -11,6 +11,7 @@ from sqlalchemy import select
 from casework.agencies.models import Agency
 from casework.extensions import db
 from casework.audit.models import AuditEvent
+from casework.audit.services import record_event
 from casework.referrals.labels import event_label
 from casework.referrals.models import Referral
 from casework.referrals.page import ReferralPage
@@ -104,6 +105,20 @@ def test_an_action_of_another_role_is_refused_with_a_message(login_as):
     assert "不能执行此操作" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).state == "submitted"
+
+
+
+def test_refused_attempts_stay_out_of_the_shared_timeline(login_as, user):
+    referral, _intake = submitted_referral(login_as)
+    record_event("referral.start_assessment", user("edu-44.intake_officer"), referral, trigger="start_assessment",
+                 outcome="refused", payload={"reason": "needs the role assessor"})
+    record_event("referral.nope", user("edu-44.intake_officer"), referral, trigger="nope", outcome="refused")
+    db.session.commit()
+    page = login_as("edu-44.assessor").get(f"/referrals/{referral.id}").get_data(as_text=True)
+    timeline = page[page.index('id="timeline"'):]
+    timeline = timeline[:timeline.index("</ol>")]
+    assert "提交" in timeline
+    assert "开始研判" not in timeline and "nope" not in timeline and "needs the role" not in timeline
 
 
 def test_outside_scope_is_404(login_as):

@@ -79,12 +79,15 @@ def load_assignments(referral: Referral) -> list[Assignment]:
 
 
 def timeline_for(referral: Referral, assignments: list[Assignment], related: dict[str, list[int]]) -> list[AuditEvent]:
-    """Audit events of the referral, its assignments and the records hanging off them (one query)."""
+    """What happened to the referral, its assignments and the records hanging off them (one query).
+
+    Refused attempts stay out: they are for the audit trail, not the timeline every party reads."""
     ids = {"referral": [referral.id], "assignment": [a.id for a in assignments],
            "assessment": [a.id for a in referral.assessments], **related}
     refs = [and_(AuditEvent.object_type == kind, AuditEvent.object_id.in_(values))
             for kind, values in ids.items() if values]
-    return list(db.session.scalars(select(AuditEvent).where(or_(*refs)).order_by(AuditEvent.seq)))
+    return list(db.session.scalars(
+        select(AuditEvent).where(or_(*refs), AuditEvent.outcome == "ok").order_by(AuditEvent.seq)))
 
 
 def display_names(user_ids: set[int]) -> dict[int, str]:
