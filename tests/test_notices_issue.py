@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from casework.audit.models import AuditEvent
 from casework.errors import DomainError, ValidationFailed
 from casework.extensions import db
+from casework.notices.content import document_kind
+from casework.notices.dossier import dossier_rows, referral_notices
 from casework.notices.models import Notice, NoticeCounter
 from casework.notices.services import balanced_lines, correct_notice, issue_notice
 from tests.notices_subjects import add_disposition, find_agency, find_user, make_assignment, make_referral
@@ -152,6 +154,8 @@ def test_every_kind_renders(db_session):
     referral_reminder = issue_notice("reminder_letter", referral, None, {})
     assert opinion.recipient_agency_id is None and opinion.series == "opinion"
     assert refusal.title == "不予立案告知书" and refusal.recipient_agency_id == referral.origin_agency_id
+    assert document_kind(refusal) == "不予立案告知书" and document_kind(opinion) == "研判意见书"
+    assert "不予立案告知书" in [row["kind"] for row in dossier_rows(referral_notices(referral))]
     assert request.issuer_agency_id == referral.origin_agency_id and request.recipient_agency_id == police.agency_id
     assert feedback.recipient_agency_id == referral.origin_agency_id
     assert reminder.issuer_agency_id == referral.origin_agency_id and reminder.issued_by_id is None

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from casework.agencies.models import Agency
 from casework.extensions import db
-from casework.notices.kinds import WORKFLOWS_DIR
+from casework.notices.kinds import KINDS, WORKFLOWS_DIR
 
 POLICY = "《教育部等五部门关于加强普通高等学校在线开放课程教学管理的若干意见》（教高〔2022〕1号）"
 TARGET_KIND_ZH = {"website": "网站", "app": "应用程序", "account": "账号", "shop": "网店", "group": "群组",
@@ -100,6 +100,13 @@ def _letter_number(assignment) -> str:
 
 def _refusal_word(assignment) -> str:
     return "立案" if assignment.agency.kind == "police" else "受理"
+
+
+def document_kind(notice) -> str:
+    """The kind of an issued notice as its own heading names it (the police refuse to 立案, not 受理)."""
+    if notice.kind == "refusal_notice" and notice.assignment is not None:
+        return f"不予{_refusal_word(notice.assignment)}告知书"
+    return KINDS[notice.kind].title_zh
 
 
 def _routing_reason(assignment, data: dict) -> str:

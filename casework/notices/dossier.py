@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from casework.db_types import utcnow
 from casework.extensions import db
-from casework.notices.content import chinese_date
-from casework.notices.kinds import KINDS
+from casework.notices.content import chinese_date, document_kind
 from casework.notices.models import Notice
 from casework.notices.render import html_to_pdf, style_context
 
@@ -32,15 +31,19 @@ def referral_notices(referral) -> list[Notice]:
         select(Notice).where(Notice.referral_id == referral.id).order_by(Notice.issued_at, Notice.id)))
 
 
-def build_dossier(referral, notices: list[Notice] | None = None) -> Dossier:
-    """Render the summary page for ``referral`` (its notices: all, or those given, in issue order)."""
-    notices = referral_notices(referral) if notices is None else notices
-    rows = [{"number": n.document_number, "kind": KINDS[n.kind].title_zh, "title": n.title,
+def dossier_rows(notices: list[Notice]) -> list[dict]:
+    """One row of the dossier's index per notice."""
+    return [{"number": n.document_number, "kind": document_kind(n), "title": n.title,
              "issuer": n.issuer.name, "recipient": n.recipient.name if n.recipient else "",
              "date": chinese_date(n.issued_at), "pages": n.page_count, "sha256": n.sha256,
              "superseded_by": n.superseded_by.document_number if n.superseded_by else ""} for n in notices]
-    html = render_template("notices/dossier_summary.html", **style_context(), referral=referral, rows=rows,
-                           generated=chinese_date(utcnow()))
+
+
+def build_dossier(referral, notices: list[Notice] | None = None) -> Dossier:
+    """Render the summary page for ``referral`` (its notices: all, or those given, in issue order)."""
+    notices = referral_notices(referral) if notices is None else notices
+    html = render_template("notices/dossier_summary.html", **style_context(), referral=referral,
+                           rows=dossier_rows(notices), generated=chinese_date(utcnow()))
     summary = html_to_pdf(html, pdf_variant=None)
     return Dossier(summary.pdf, notices, summary.pages + sum(n.page_count for n in notices))
 

@@ -206,7 +206,7 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
                                   + (f"更正说明：{note}" if note else ""))
     enclosed = _enclosed_notices(kind, referral)
     if enclosed:
-        content.attachments = [f"{KINDS[n.kind].title_zh}（{n.document_number}）" for n in enclosed]
+        content.attachments = [f"{builders.document_kind(n)}（{n.document_number}）" for n in enclosed]
     _validate(kind, issuer, recipient, content, data)
     issued_at = utcnow()
     year = local_date(issued_at).year
