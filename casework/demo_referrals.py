@@ -94,6 +94,7 @@ class Demo:
     def refuse_filing(self, police):
         self.officer(police, "receive")
         self.officer(police, "decline_filing", reason="现有证据不足以认定涉嫌犯罪。")
+        self.officer(police, "approve_decline_filing", "approver")
 
 
 def _draft(d):
@@ -214,6 +215,7 @@ def _market_no_penalty(d):
     a = d.route("market")
     d.investigate(a["market"])
     d.officer(a["market"], "decide_no_penalty", reason="违法情节轻微并及时改正。")
+    d.officer(a["market"], "approve_no_penalty", "approver")
     d.feedback(a["market"])
 
 

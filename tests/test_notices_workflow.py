@@ -23,6 +23,7 @@ def test_transitions_issue_their_notices_to_the_right_parties(app, db_session, m
     police, telecom = assignment_of(referral, "psb-44"), assignment_of(referral, "ca-44")
     act(police, "receive", "psb-44.case_officer")
     act(police, "decline_filing", "psb-44.case_officer", reason="未达到立案标准")
+    act(police, "approve_decline_filing", "psb-44.approver")
     act(police, "request_reconsideration", "edu-44.approver", reason="涉案金额较大，请求复议")
     act(telecom, "receive", "ca-44.case_officer")
     act(telecom, "transfer", "ca-44.case_officer", agency=find_agency("ca-11").id, reason="网站备案地在北京")

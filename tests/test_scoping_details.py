@@ -15,6 +15,7 @@ def refused(app, db_session, monkeypatch):
     police = assignment_of(referral, "psb-44")
     act(police, "receive", "psb-44.case_officer")
     act(police, "decline_filing", "psb-44.case_officer", reason=SECRET)
+    act(police, "approve_decline_filing", "psb-44.approver")
     return referral
 
 

@@ -142,6 +142,7 @@ def test_sweep_closes_a_lapsed_reconsideration_window(db_session):
     police = assignment_of(referral, "psb-44")
     act(police, "receive", "psb-44.case_officer")
     act(police, "decline_filing", "psb-44.case_officer", reason="不予立案")
+    act(police, "approve_decline_filing", "psb-44.approver")
     clock = _overdue(police, "reconsideration_window")
     report = _sweep()
     assert report.expired == 1

@@ -63,7 +63,8 @@ def test_mermaid_and_svg_highlight_the_current_state():
     lc = declarations().lifecycle("assignment.police")
     text = mermaid(lc, current="declined")
     assert text.startswith("stateDiagram-v2")
-    assert "received --> declined: 不予立案" in text
+    assert "received --> filing_refusal_proposed: 提请不予立案" in text
+    assert "filing_refusal_proposed --> declined: 批准不予立案" in text
     assert "class declined current" in text
     assert "class " not in mermaid(lc)
     picture = svg(declarations().lifecycle("referral"), current="routed", locale="en")

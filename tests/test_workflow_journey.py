@@ -1,13 +1,15 @@
 """One referral routed to all four agency kinds, carried to closure; police refuse, education asks 复议."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from casework.accounts.models import UserRole
 from casework.audit.services import verify_chain
 from casework.extensions import db
 from casework.workflow.models import Clock, Reconsideration
 from tests.test_workflow_support import (  # noqa: F401
-    act, agencies_form, assignment_of, dispose, notices_switch, refuse, routed_referral,
+    act, agencies_form, assignment_of, dispose, find_user, notices_switch, refuse, routed_referral,
 )
 
 KINDS = ("cac-44", "ca-44", "psb-44", "amr-44")
@@ -38,10 +40,12 @@ def test_referral_to_all_four_kinds_reaches_closure(db_session):
     act(market, "accept", "amr-44.case_officer")
     act(market, "open_case", "amr-44.case_officer")
     act(market, "decide_no_penalty", "amr-44.case_officer", reason="违法所得轻微，首次违法")
+    act(market, "approve_no_penalty", "amr-44.approver")
     act(market, "send_feedback", "amr-44.case_officer", summary="不予处罚")
 
     police = assignment_of(referral, "psb-44")
     act(police, "decline_filing", "psb-44.case_officer", reason="未达到立案标准")
+    act(police, "approve_decline_filing", "psb-44.approver")
     assert police.state == "declined"
     act(police, "request_reconsideration", "edu-44.approver", reason="涉案金额较大，请求复议")
     assert police.state == "reconsideration_requested"
@@ -69,6 +73,7 @@ def test_police_refusal_upheld_and_transfer_end_the_chain(db_session):
     police = assignment_of(referral, "psb-44")
     act(police, "receive", "psb-44.case_officer")
     act(police, "decline_filing", "psb-44.case_officer", reason="不属于刑事案件")
+    act(police, "approve_decline_filing", "psb-44.approver")
     act(police, "request_reconsideration", "edu-44.approver", reason="请求复议")
     act(police, "uphold_refusal", "psb-44.approver", reason="维持")
     assert police.state == "refusal_upheld"
@@ -94,6 +99,7 @@ def test_reconsideration_is_refused_outside_the_window(db_session):
     police = assignment_of(referral, "psb-44")
     act(police, "receive", "psb-44.case_officer")
     act(police, "decline_filing", "psb-44.case_officer", reason="不予立案")
+    act(police, "approve_decline_filing", "psb-44.approver")
     window = db.session.scalar(select(Clock).where(Clock.subject_id == police.id, Clock.rule == "reconsideration_window"))
     from datetime import timedelta
 
@@ -108,3 +114,31 @@ def _id(code):
     from tests.test_workflow_support import find_agency
 
     return find_agency(code).id
+
+
+@pytest.mark.parametrize("code, steps, propose, approve, reject, proposed, decided", [
+    ("psb-44", ("receive",), "decline_filing", "approve_decline_filing", "reject_decline_filing",
+     "filing_refusal_proposed", "declined"),
+    ("amr-44", ("receive", "accept", "open_case"), "decide_no_penalty", "approve_no_penalty", "reject_no_penalty",
+     "no_penalty_proposed", "no_penalty"),
+])
+def test_a_refusal_to_file_and_no_penalty_need_a_second_person(db_session, code, steps, propose, approve, reject,
+                                                                 proposed, decided):
+    assignment = assignment_of(routed_referral("44", code), code)
+    for trigger in steps:
+        act(assignment, trigger, f"{code}.case_officer")
+    before = assignment.state
+    officer = find_user(f"{code}.case_officer")
+    officer.role_rows.append(UserRole(role="approver"))
+    db.session.commit()
+    act(assignment, propose, f"{code}.case_officer", reason="证据不足")
+    assert assignment.state == proposed and assignment.disposed_at is None
+    error = refuse(assignment, approve, f"{code}.case_officer")
+    assert "second person" in error.message and assignment.state == proposed
+    act(assignment, reject, f"{code}.approver", reason="请补充调查")
+    assert assignment.state == before
+    act(assignment, propose, f"{code}.case_officer", reason="证据不足")
+    act(assignment, approve, f"{code}.approver")
+    assert assignment.state == decided
+    if code == "amr-44":
+        assert assignment.disposed_at is not None

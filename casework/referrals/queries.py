@@ -46,7 +46,8 @@ ORIGIN_ACTION_STATES = frozenset({"returned", "declined", "feedback_sent"})
 AGENCY_TABS = {
     "receive": frozenset({"sent"}),
     "action": frozenset({"received", "accepted", "investigating", "disposition_approved", "executed", "no_penalty"}),
-    "approval": frozenset({"disposition_proposed", "reconsideration_requested"}),
+    "approval": frozenset({"disposition_proposed", "reconsideration_requested", "filing_refusal_proposed",
+                           "no_penalty_proposed"}),
 }
 TAB_LABELS = {
     "receive": _l("New to receive"),

@@ -52,6 +52,25 @@ def not_proposer(obj, actor, data) -> str | None:
     return None
 
 
+PROPOSALS = ("decline_filing", "decide_no_penalty")
+
+
+def not_decision_proposer(obj, actor, data) -> str | None:
+    """A refusal to file or a no-penalty decision is approved by someone other than who proposed it."""
+    from sqlalchemy import select
+
+    from casework.audit.models import AuditEvent
+    from casework.extensions import db
+
+    proposer = db.session.scalar(
+        select(AuditEvent.actor_id).where(AuditEvent.object_type == obj.audit_type, AuditEvent.object_id == obj.id,
+                                          AuditEvent.trigger.in_(PROPOSALS), AuditEvent.outcome == "ok")
+        .order_by(AuditEvent.seq.desc()).limit(1))
+    if actor is not None and proposer == actor.id:
+        return _("nobody approves their own proposal: a second person must decide")
+    return None
+
+
 def reconsideration_window_open(obj, actor, data) -> str | None:
     from casework.workflow.clocks import running_clock
 
@@ -91,7 +110,8 @@ def not_extension_requester(obj, actor, data) -> str | None:
 GUARDS: dict[str, Callable] = {
     fn.__name__: fn for fn in (
         has_targets, not_assessor, assessment_recommends_referral, assessment_finds_no_referral,
-        all_assignments_received, all_assignments_ended, not_proposer, reconsideration_window_open,
+        all_assignments_received, all_assignments_ended, not_proposer, not_decision_proposer,
+        reconsideration_window_open,
         running_agency_clock, no_pending_extension, pending_extension, not_extension_requester,
     )
 }

@@ -1,8 +1,9 @@
 """The whole loop in Chromium: intake → assessment → second-person approval → routing → each agency
-receives; police decline to file and are asked to reconsider, telecom returns the referral for more
-material (education supplements and re-sends, telecom then declines), cyberspace proposes a
-disposition that a second person approves, executes it and reports back, market regulation decides
-no penalty; education closes every assignment and the referral closes. Nine users of five agencies,
+receives; police decline to file (a second person approves) and are asked to reconsider, telecom
+returns the referral for more material (education supplements and re-sends, telecom then declines),
+cyberspace proposes a disposition that a second person approves, executes it and reports back, market
+regulation decides no penalty (a second person approves); education closes every assignment and the
+referral closes. Ten users of five agencies,
 each in their own browser context. Screenshots go to test-artifacts/screenshots/.
 """
 from __future__ import annotations
@@ -147,6 +148,7 @@ def test_full_loop(server, browser):
     police = Desk(browser, base, "psb-44-officer")
     police_approver = Desk(browser, base, "psb-44-approver")
     market = Desk(browser, base, "amr-44-officer", width=1920)
+    market_approver = Desk(browser, base, "amr-44-approver")
 
     # Intake: a draft with three targets, validated on the server, then submitted.
     page = intake.page
@@ -230,6 +232,9 @@ def test_full_loop(server, browser):
     # Police decline to file; education asks for reconsideration; the police approver upholds.
     police.act(referral_id, f"assignment-{ids['psb-44']}-decline_filing",
                lambda f: f.locator("textarea[name=reason]").fill("现有证据不足以认定涉嫌犯罪，不予立案。"))
+    police.open(referral_id)
+    assert police.page.locator(f"form#assignment-{ids['psb-44']}-approve_decline_filing").count() == 0
+    police_approver.act(referral_id, f"assignment-{ids['psb-44']}-approve_decline_filing")
     approver.act(referral_id, f"assignment-{ids['psb-44']}-request_reconsideration",
                  lambda f: f.locator("textarea[name=reason]").fill("该应用使用破解手段，涉案人数众多，请求复议。"))
     police_approver.act(referral_id, f"assignment-{ids['psb-44']}-uphold_refusal",
@@ -288,6 +293,7 @@ def test_full_loop(server, browser):
     market.act(referral_id, f"assignment-{ids['amr-44']}-open_case")
     market.act(referral_id, f"assignment-{ids['amr-44']}-decide_no_penalty",
                lambda f: f.locator("textarea[name=reason]").fill("网店已自行关闭，违法所得轻微。"))
+    market_approver.act(referral_id, f"assignment-{ids['amr-44']}-approve_no_penalty")
     market.act(referral_id, f"assignment-{ids['amr-44']}-send_feedback",
                lambda f: f.locator("textarea[name=summary]").fill("网店已关闭，决定不予行政处罚。"))
     market.shot("08-referral-agency-view")
