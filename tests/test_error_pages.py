@@ -1,6 +1,8 @@
 """Error pages speak the user's language: no stock English from Werkzeug or the CSRF guard."""
 from __future__ import annotations
 
+import io
+
 from tests.conftest import login
 
 STOCK_ENGLISH = ("You don't have the permission", "The CSRF token", "invalid input", "The method is not allowed",
@@ -42,3 +44,17 @@ def test_a_404_outside_scope_is_friendly(login_as):
 def test_the_api_still_answers_json(login_as):
     response = login_as("edu-44.intake_officer").get("/api/referrals/999999")
     assert response.status_code == 404 and response.is_json
+
+
+def test_a_too_large_upload_names_the_limit_and_the_way_back(app, login_as):
+    client = login_as("edu-44.intake_officer")
+    configured = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    try:
+        response = client.post("/referrals/new", data={"title": "x", "evidence": (io.BytesIO(b"0" * 3 * 1024 * 1024),
+                                                                                 "big.pdf")},
+                               headers={"Referer": "http://localhost/referrals/new"})
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = configured
+    html = _body(response)
+    assert response.status_code == 413 and "2 MB" in html and 'href="http://localhost/referrals/new"' in html

@@ -70,6 +70,12 @@ def test_chinese_header_aliases(referral, user):
     assert linked_keys(referral) == {"alias-bulk.cn"}
 
 
+def test_chinese_kind_names(referral, user):
+    data = csv_bytes(["类型,名称,网址,包名", "网站,中文类型网站,https://kind-alias-bulk.cn,", "应用,中文类型应用,,com.kind.alias"])
+    import_targets(referral, file("a.csv", data), user("edu-44.intake_officer"))
+    assert linked_keys(referral) == {"kind-alias-bulk.cn", "com.kind.alias"}
+
+
 def test_one_bad_row_imports_nothing_and_names_the_row(referral, user):
     before = db.session.scalar(select(func.count()).select_from(Target))
     data = csv_bytes([HEADER, GOOD_ROWS[0], BAD_ROW, GOOD_ROWS[1],
@@ -85,7 +91,10 @@ def test_one_bad_row_imports_nothing_and_names_the_row(referral, user):
 @pytest.mark.parametrize("name,data,problem", [
     ("leads.csv", csv_bytes(["type,address", "website,https://x-bulk.cn"]), "header"),
     ("leads.csv", csv_bytes(["name,url", "x,https://x-bulk.cn"]), "header"),
-    ("leads.csv", csv_bytes(["kind,url,url", "website,https://x-bulk.cn,"]), "header"),
+    ("leads.csv", csv_bytes(["kind,url,url", "website,https://x-bulk.cn,"]), "repeated: url"),
+    ("leads.csv", csv_bytes(["kind,kind", "website,website"]), "repeated: kind"),
+    ("leads.csv", csv_bytes(["kind,url"]), "no rows"),
+    ("leads.csv", csv_bytes(["kind,url", "网页,https://x-bulk.cn"]), "website, app"),
     ("leads.csv", b"kind,url\r\nwebsite,https://x\xff\xfe\x80-bulk.cn\r\n", "neither UTF-8 nor GBK"),
     ("leads.csv", b"", "empty"),
     ("leads.xlsx", b"PK\x03\x04 this is no workbook", "not a valid XLSX"),

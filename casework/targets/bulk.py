@@ -16,7 +16,7 @@ from sqlalchemy import select
 from casework.audit.services import record_event
 from casework.errors import NotAllowed, ValidationFailed
 from casework.extensions import db
-from casework.targets.models import ReferralTarget
+from casework.targets.models import TARGET_KINDS, ReferralTarget
 from casework.targets.services import clean_target, fill_missing, find_targets, new_target
 from casework.targets.text import _
 
@@ -29,6 +29,11 @@ ALIASES = {
     "开发者": "developer", "平台": "platform", "账号": "account_id", "备案号": "icp_number",
     "ip地址": "ip_addresses", "运营者": "operator_name", "统一社会信用代码": "operator_uscc",
     "联系方式": "contact", "备注": "note",
+}
+
+KIND_ALIASES = {
+    "网站": "website", "应用": "app", "应用程序": "app", "账号": "account", "平台账号": "account",
+    "网店": "shop", "店铺": "shop", "群组": "group", "聊天群": "group", "群": "group", "其他": "other",
 }
 
 
@@ -124,10 +129,14 @@ def validate_file(filename: str, data: bytes) -> ImportReport:
         report.errors.append(RowError(0, "file", str(exc)))
         return report
     unknown = [name for name in header if name and name not in COLUMNS]
-    if unknown or "kind" not in header or len(set(header)) != len(header):
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if unknown or repeated or "kind" not in header:
         report.errors.append(RowError(1, "header", _(
             "The first row must name columns from: %(columns)s (kind is required); unknown or repeated: %(bad)s",
-            columns=", ".join(COLUMNS), bad=", ".join(unknown) or "-")))
+            columns=", ".join(COLUMNS), bad=", ".join(unknown + repeated) or "-")))
+        return report
+    if not rows:
+        report.errors.append(RowError(2, "file", _("There are no rows below the header.")))
         return report
     if len(rows) > MAX_ROWS:
         report.errors.append(RowError(0, "file", _("More than %(n)d rows.", n=MAX_ROWS)))
@@ -137,10 +146,13 @@ def validate_file(filename: str, data: bytes) -> ImportReport:
             report.errors.append(RowError(number, "row", _("More cells than header columns.")))
             continue
         data_row = {name: str(value).strip() for name, value in zip(header, cells) if name}
+        data_row["kind"] = KIND_ALIASES.get(data_row.get("kind", ""), data_row.get("kind", ""))
         try:
             clean_target(data_row)
         except ValidationFailed as error:
             for name, message in error.errors.items():
+                if name == "kind":
+                    message = _("Use one of: %(kinds)s.", kinds=", ".join(TARGET_KINDS + tuple(KIND_ALIASES)))
                 report.errors.append(RowError(number, name, message))
             continue
         report.rows.append(data_row)

@@ -1,7 +1,7 @@
 """Friendly error pages, and JSON answers for the API."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -30,8 +30,15 @@ def _own_description(error) -> str | None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    for status in (400, 403, 404, 405, 409, 413, 500):
+    for status in (400, 403, 404, 405, 409, 500):
         app.register_error_handler(status, lambda e, s=status: _answer(s, _own_description(e)))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        message = _("Nothing was saved: the files sent together exceed %(mb)d MB. Go back and send fewer or "
+                    "smaller files.", mb=limit_mb)
+        return _answer(413, message)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
