@@ -51,6 +51,25 @@ def test_download_follows_the_agency_scope(receipt, login_as, username, status):
     assert login_as(username).get(f"/notices/{receipt.id}.pdf").status_code == status
 
 
+@pytest.mark.parametrize("username,status", [
+    ("cac-44.case_officer", 200),   # received the referral letter that carries it
+    ("psb-44.case_officer", 200),   # holds an assignment on the referral
+    ("cac-11.case_officer", 404),   # no part in the referral
+])
+def test_the_assessment_opinion_is_read_by_every_agency_the_referral_went_to(db_session, login_as, username, status):
+    referral = make_referral("edu-44")
+    referral.state = "approved"
+    opinion = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"))
+    make_assignment(referral, "cac-44")
+    make_assignment(referral, "psb-44")
+    db.session.commit()
+    client = login_as(username)
+    assert client.get(f"/notices/{opinion.id}.pdf").status_code == status
+    if status == 200:
+        page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+        assert f"/notices/{opinion.id}.pdf" in page
+
+
 def test_download_needs_login(receipt, client):
     assert client.get(f"/notices/{receipt.id}.pdf").status_code in (302, 401)
 

@@ -11,25 +11,16 @@ from flask_login import current_user, login_required
 from casework.audit.services import record_event
 from casework.errors import DomainError, ValidationFailed
 from casework.extensions import db
+from casework.notices.access import may_see_notice, notice_reader
 from casework.notices.content import chinese_date
 from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip
 from casework.notices.models import Notice
 from casework.notices.services import CORRECTABLE_FIELDS, correct_notice
 from casework.notices.verify import find_by_bytes, find_by_code, max_upload_bytes, public_facts, read_upload
-from casework.referrals.scoping import get_referral_or_404, supervised_agency_ids
+from casework.referrals.scoping import get_referral_or_404
 from casework.unit_of_work import transactional
 
 bp = Blueprint("notices", __name__)
-
-
-def may_see_notice(notice: Notice, user) -> bool:
-    """Within a visible referral, an agency other than the education side sees only its own notices."""
-    if user.agency.kind == "education" and notice.referral.origin_agency_id in supervised_agency_ids(user):
-        return True
-    parties = {notice.issuer_agency_id, notice.recipient_agency_id, *(notice.copy_agency_ids or [])}
-    if notice.assignment is not None:
-        parties.add(notice.assignment.agency_id)
-    return user.agency_id in parties
 
 
 def load_notice_or_404(notice_id: int, user) -> Notice:
@@ -65,7 +56,7 @@ def visible_notices(referral) -> list[Notice]:
 
     if not current_user.is_authenticated:
         return []
-    return [n for n in referral_notices(referral) if may_see_notice(n, current_user)]
+    return list(filter(notice_reader(current_user), referral_notices(referral)))
 
 
 @bp.get("/notices/<int:notice_id>.pdf")

@@ -13,8 +13,8 @@ from casework.audit.models import AuditEvent
 from casework.extensions import db
 from casework.referrals.models import Referral
 from casework.evidence.models import Evidence
+from casework.notices.access import notice_reader
 from casework.notices.models import Notice
-from casework.referrals.queries import is_agency_desk
 from casework.referrals.scoping import assignments_with_details
 from casework.workflow.diagrams import svg_for
 from casework.workflow.engine import available_triggers
@@ -99,11 +99,9 @@ def display_names(user_ids: set[int]) -> dict[int, str]:
 
 
 def notices_for(referral: Referral, user: User) -> list:
+    """The referral's notices ``user`` may read (``casework.notices.access``), in issue order."""
     query = select(Notice).where(Notice.referral_id == referral.id).order_by(Notice.issued_at, Notice.id)
-    if is_agency_desk(user):
-        query = query.where(or_(Notice.issuer_agency_id == user.agency_id,
-                                Notice.recipient_agency_id == user.agency_id))
-    return list(db.session.scalars(query))
+    return list(filter(notice_reader(user), db.session.scalars(query)))
 
 
 def evidence_for(referral: Referral) -> list:
