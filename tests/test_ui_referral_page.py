@@ -201,3 +201,17 @@ def test_automatic_steps_are_by_the_system_in_the_users_language(app):
     with app.test_request_context(), force_locale("zh"):
         assert page.actor_label(AuditEvent(actor_id=None, actor_name="system")) == "系统"
         assert page.actor_label(AuditEvent(actor_id=7, actor_name="edu-44-intake")) == "广东省教育厅受理员"
+
+
+def test_the_approver_sees_what_an_extension_request_asks(db_session, login_as):
+    from tests.test_workflow_support import act, assignment_of, routed_referral
+
+    referral = routed_referral("44", "cac-44")
+    assignment = assignment_of(referral, "cac-44")
+    act(assignment, "receive", "cac-44.case_officer")
+    act(assignment, "request_extension", "cac-44.case_officer", amount=5, reason="需向应用商店调取开发者资料")
+    page = login_as("cac-44.approver").get(f"/referrals/{referral.id}").get_data(as_text=True)
+    panel = page[page.index(f'id="extension-{assignment.id}"'):]
+    panel = panel[:panel.index("</div>")]
+    assert "5" in panel and "工作日" in panel and "需向应用商店调取开发者资料" in panel and "受理期限" in panel
+    assert f'id="assignment-{assignment.id}-approve_extension"' in page

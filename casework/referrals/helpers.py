@@ -56,11 +56,25 @@ def submitted_value(name: str) -> str:
     return request.form.get(name, "")
 
 
+def pending_extension_request(assignment):
+    """The extension request waiting for an approver on the assignment, with its clock's name."""
+    from workflows import declarations
+
+    from casework.workflow.clocks import pending_extension
+
+    asked = pending_extension(assignment)
+    if asked is None:
+        return None
+    rule = declarations().clocks.get(asked.clock.rule)
+    return {"request": asked, "clock": rule.label.pick(labels.current_language()) if rule else asked.clock.rule,
+            "unit": labels.clock_unit_label(asked.clock.unit)}
+
+
 def register_template_helpers(bp: Blueprint) -> None:
     for function in (labels.state_label, labels.disposition_state_label, labels.object_state_label,
                      labels.event_label, labels.choice_label, labels.trigger_label,
                      source_label, kind_label, target_status_label, all_agencies, recommendation_text,
-                     forms.field_options, submitted_field, submitted_value, today_cst):
+                     forms.field_options, submitted_field, submitted_value, today_cst, pending_extension_request):
         bp.add_app_template_global(function)
     bp.add_app_template_global(utcnow, "now_utc")
     bp.add_app_template_global(list_rows)

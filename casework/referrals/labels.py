@@ -38,6 +38,11 @@ DISPOSITION_STATE_LABELS = {
     "approved": _l("Approved"),
     "rejected": _l("Rejected"),
 }
+CLOCK_UNIT_LABELS = {
+    "working_days": _l("working days"),
+    "calendar_days": _l("days"),
+    "hours": _l("hours"),
+}
 AGENCY_KIND_LABELS = {
     "education": _l("Education"),
     "cyberspace": _l("Cyberspace"),
@@ -58,8 +63,17 @@ def _workflow_files() -> dict[str, dict]:
 def _pick(names: dict | str | None) -> str | None:
     if names is None or isinstance(names, str):
         return names
-    lang = "zh" if str(get_locale() or "zh").startswith("zh") else "en"
+    lang = current_language()
     return names.get(lang) or names.get("en") or names.get("zh")
+
+
+def current_language() -> str:
+    """``zh`` or ``en``: the language workflow labels are picked in."""
+    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
+
+
+def clock_unit_label(unit: str) -> str:
+    return str(CLOCK_UNIT_LABELS.get(unit, unit))
 
 
 def _states_of(name: str) -> dict:
@@ -70,7 +84,7 @@ def state_label(state: str | None, kind: str | None = None) -> str:
     """``kind``: the agency kind of an assignment (a per-kind workflow may rename a state)."""
     if not state:
         return ""
-    return _state_label(state, kind, "en" if str(get_locale() or "zh").startswith("en") else "zh")
+    return _state_label(state, kind, current_language())
 
 
 @functools.cache
@@ -114,8 +128,7 @@ def trigger_label(trigger: str | None, object_type: str | None = None, kind: str
     assignment; the same trigger can mean different steps for police and for market regulators)."""
     if not trigger:
         return ""
-    lang = "en" if str(get_locale() or "zh").startswith("en") else "zh"
-    return _trigger_label(trigger, object_type, kind if object_type == "assignment" else None, lang)
+    return _trigger_label(trigger, object_type, kind if object_type == "assignment" else None, current_language())
 
 
 @functools.cache
