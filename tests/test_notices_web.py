@@ -104,14 +104,14 @@ def test_uploaded_original_verifies_and_one_changed_byte_fails(receipt, client):
 
 def test_upload_that_is_not_a_pdf_or_too_large_is_refused(receipt, client, app):
     not_pdf = _upload(client, b"<html><script>alert(1)</script></html>", "notice.pdf")
-    assert not_pdf.status_code == 400 and "not a PDF" in not_pdf.get_data(as_text=True)
+    assert not_pdf.status_code == 400 and "该文件不是 PDF。" in not_pdf.get_data(as_text=True)
     assert _upload(client, b"").status_code == 400
     app.config["NOTICE_VERIFY_MAX_BYTES"] = 1024
     try:
         too_big = _upload(client, receipt.pdf)
     finally:
         app.config.pop("NOTICE_VERIFY_MAX_BYTES")
-    assert too_big.status_code == 400 and "larger than" in too_big.get_data(as_text=True)
+    assert too_big.status_code == 400 and "文件超过 1.0 KB。" in too_big.get_data(as_text=True)
 
 
 def test_dossier_as_pdf_and_zip(receipt, login_as):

@@ -5,6 +5,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 from sqlalchemy import select
@@ -107,3 +108,14 @@ def test_dates_are_china_standard_time(app):
 def test_no_message_is_left_as_a_fuzzy_guess():
     fuzzy = [message.id for message in zh_catalogue() if message.id and message.fuzzy]
     assert fuzzy == [], f"fuzzy (not shown) after pybabel update: {fuzzy}"
+
+
+@pytest.mark.parametrize("locale, strong, text", [("zh", False, "甲、乙"), ("zh", True, "甲；乙"),
+                                                  ("en", False, "甲, 乙"), ("en", True, "甲; 乙")])
+def test_lists_are_joined_in_the_users_language(app, locale, strong, text):
+    from flask_babel import force_locale
+
+    from casework.referrals.labels import join_words
+
+    with app.test_request_context(), force_locale(locale):
+        assert join_words(["甲", "乙"], strong=strong) == text

@@ -9,9 +9,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from casework.errors import ValidationFailed
+from casework.evidence.display import file_size
 from casework.extensions import db
 from casework.notices.models import Notice
 from casework.notices.render import local_date
+from casework.text import _
 
 CODE_PATTERN = re.compile(r"^[2-9A-HJ-NP-Z]{5}-?[2-9A-HJ-NP-Z]{5}$")
 DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024
@@ -59,12 +61,12 @@ def read_upload(stream, limit: int | None = None) -> bytes:
     """The uploaded file's bytes; ValidationFailed when it is missing, too large or not a PDF."""
     limit = limit or max_upload_bytes()
     if stream is None:
-        raise ValidationFailed({"file": "choose the PDF file to check"})
+        raise ValidationFailed({"file": _("Choose the PDF file to check.")})
     data = stream.read(limit + 1)
     if not data:
-        raise ValidationFailed({"file": "the file is empty"})
+        raise ValidationFailed({"file": _("The file is empty.")})
     if len(data) > limit:
-        raise ValidationFailed({"file": "the file is larger than the limit"})
+        raise ValidationFailed({"file": _("The file is larger than %(limit)s.", limit=file_size(limit))})
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
-        raise ValidationFailed({"file": "the file is not a PDF"})
+        raise ValidationFailed({"file": _("The file is not a PDF.")})
     return data

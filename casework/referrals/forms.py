@@ -8,6 +8,7 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from casework.referrals import labels
 from casework.referrals.models import REFERRAL_SOURCES
 from casework.referrals.services import TARGET_FIELDS, referral_errors
 from casework.targets.models import TARGET_KINDS
@@ -183,7 +184,7 @@ def recommended_agencies(referral) -> dict[str, str]:
     for agency in db.session.scalars(query.order_by(Agency.id)):
         if agency.kind in reasons and agency.kind not in {v[0] for v in chosen.values()}:
             chosen[str(agency.id)] = (agency.kind, str(_l("Competent for: %(targets)s",
-                                                            targets="、".join(reasons[agency.kind]))))
+                                                            targets=labels.join_words(reasons[agency.kind]))))
     return {agency_id: reason for agency_id, (_kind, reason) in chosen.items()}
 
 

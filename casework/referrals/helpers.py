@@ -74,7 +74,8 @@ def register_template_helpers(bp: Blueprint) -> None:
     for function in (labels.state_label, labels.disposition_state_label, labels.object_state_label,
                      labels.event_label, labels.choice_label, labels.trigger_label,
                      source_label, kind_label, target_status_label, all_agencies, recommendation_text,
-                     forms.field_options, submitted_field, submitted_value, today_cst, pending_extension_request):
+                     forms.field_options, submitted_field, submitted_value, today_cst, pending_extension_request,
+                     labels.join_words):
         bp.add_app_template_global(function)
     bp.add_app_template_global(utcnow, "now_utc")
     bp.add_app_template_global(list_rows)

@@ -72,6 +72,15 @@ def current_language() -> str:
     return "en" if str(get_locale() or "zh").startswith("en") else "zh"
 
 
+def join_words(items, label=str, strong: bool = False) -> str:
+    """A list in the user's language, each item through ``label``: 甲、乙 / a, b (``strong``: 甲；乙 / a; b)."""
+    if current_language() == "zh":
+        separator = "；" if strong else "、"
+    else:
+        separator = "; " if strong else ", "
+    return separator.join(str(label(item)) for item in items)
+
+
 def clock_unit_label(unit: str) -> str:
     return str(CLOCK_UNIT_LABELS.get(unit, unit))
 

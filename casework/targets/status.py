@@ -40,7 +40,7 @@ def record_status_check(target: Target, result: dict, actor=None) -> TargetStatu
     status, method = result.get("status"), result.get("method")
     errors = {}
     if status not in TARGET_STATUSES:
-        errors["status"] = _("Choose online, offline or unknown.")
+        errors["status"] = _("Choose online, offline or undetermined.")
     if method not in CHECK_METHODS:
         errors["method"] = _("Unknown check method.")
     if method == "manual" and actor is None:

@@ -1,11 +1,2 @@
-"""Messages for people: in the user's language inside a request, plain English elsewhere (CLI, tests)."""
-from __future__ import annotations
-
-from flask import has_request_context
-from flask_babel import gettext
-
-
-def _(msgid: str, /, **values) -> str:
-    if has_request_context():
-        return gettext(msgid, **values)
-    return msgid % values if values else msgid
+"""Messages of the target registry (``casework.text._``: the user's language in a request)."""
+from casework.text import _  # noqa: F401

@@ -79,8 +79,7 @@ def _spec(field: Field, obj, actor, locale: str) -> FieldSpec:
         choices = tuple((code, label.pick(locale)) for code, label in _choice_labels(field).items())
     elif field.type in ("agency", "agencies"):
         own = actor.agency_id if field.type == "agency" else None
-        choices = tuple((str(a.id), a.name if locale.startswith("zh") else a.name_en or a.name)
-                        for a in disposing_agencies(own))
+        choices = tuple((str(a.id), a.name) for a in disposing_agencies(own))  # names as on every page
     elif field.type == "target_actions":
         choices = tuple((code, label.pick(locale)) for code, label in catalogue_for(obj).items())
     if field.default == "recommended_agencies":

@@ -1,12 +1,2 @@
-"""Messages of the workflow engine: the user's language in a request, plain English elsewhere (CLI, sweep)."""
-from __future__ import annotations
-
-from flask import has_request_context
-
-
-def _(msgid: str, **values) -> str:
-    if has_request_context():
-        from flask_babel import gettext
-
-        return gettext(msgid, **values)
-    return msgid % values if values else msgid
+"""Messages of the workflow engine (``casework.text._``: the user's language in a request)."""
+from casework.text import _  # noqa: F401

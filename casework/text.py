@@ -1,0 +1,11 @@
+"""Messages for people: in the user's language inside a request, plain English elsewhere (CLI, sweep, tests)."""
+from __future__ import annotations
+
+from flask import has_request_context
+from flask_babel import gettext
+
+
+def _(msgid: str, /, **values) -> str:
+    if has_request_context():
+        return gettext(msgid, **values)
+    return msgid % values if values else msgid
