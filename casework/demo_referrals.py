@@ -73,9 +73,9 @@ class Demo:
         self.officer(assignment, "add_note", body="已固定证据，平台仍在运营。")
 
     def propose(self, assignment):
-        action = next(iter(catalogue_for(assignment)))
+        actions = {t.id: next(iter(catalogue_for(assignment, t)), None) for t in self.referral.targets}
         self.officer(assignment, "propose_disposition", summary="拟依法处置。",
-                     **{f"action_{t.id}": action for t in self.referral.targets})
+                     **{f"action_{target_id}": action for target_id, action in actions.items() if action})
 
     def execute(self, assignment, outcome: str = "done"):
         self.propose(assignment)

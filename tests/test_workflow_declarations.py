@@ -133,3 +133,24 @@ def test_set_clock_overrides_a_rule(app, db_session):
 def test_irreversible_steps_ask_for_confirmation(lifecycle, trigger, state):
     transition = declarations().lifecycle(lifecycle).transition(trigger, state)
     assert transition is not None and transition.confirm
+
+
+@pytest.mark.parametrize("agency_kind, target_kind, offered, not_offered", [
+    ("cyberspace", "website", "take_down_website", "remove_app"),
+    ("cyberspace", "app", "remove_app", "take_down_website"),
+    ("cyberspace", "shop", "close_account", "remove_app"),
+    ("telecom", "website", "stop_resolution", "remove_app"),
+    ("telecom", "app", "remove_app", "stop_resolution"),
+    ("police", "group", "criminal_measures", None),
+])
+def test_disposal_actions_follow_the_target_kind(agency_kind, target_kind, offered, not_offered):
+    actions = declarations().disposal_actions(agency_kind, target_kind)
+    assert offered in actions and (not_offered is None or not_offered not in actions)
+    assert set(actions) <= set(declarations().disposal_actions(agency_kind))
+
+
+@pytest.mark.parametrize("agency_kind", ["cyberspace", "telecom", "police", "market"])
+def test_every_agency_has_an_action_for_every_target_kind(agency_kind):
+    from workflows import TARGET_KINDS
+
+    assert all(declarations().disposal_actions(agency_kind, kind) for kind in TARGET_KINDS)

@@ -142,3 +142,21 @@ def test_a_refusal_to_file_and_no_penalty_need_a_second_person(db_session, code,
     assert assignment.state == decided
     if code == "amr-44":
         assert assignment.disposed_at is not None
+
+
+def test_a_disposal_action_must_fit_the_target_kind(db_session):
+    from casework.errors import ValidationFailed
+
+    referral = routed_referral("44", "cac-44", targets=2)
+    cyber = assignment_of(referral, "cac-44")
+    for trigger in ("receive", "accept", "start_investigation"):
+        act(cyber, trigger, "cac-44.case_officer")
+    website = next(t for t in referral.targets if t.kind == "website")
+    app = next(t for t in referral.targets if t.kind == "app")
+    with pytest.raises(ValidationFailed) as caught:
+        act(cyber, "propose_disposition", "cac-44.case_officer", summary="处置",
+            **{f"action_{website.id}": "remove_app", f"action_{app.id}": "remove_app"})
+    assert list(caught.value.errors) == [f"action_{website.id}"]
+    act(cyber, "propose_disposition", "cac-44.case_officer", summary="处置",
+        **{f"action_{website.id}": "take_down_website", f"action_{app.id}": "remove_app"})
+    assert cyber.state == "disposition_proposed"

@@ -96,9 +96,9 @@ def dispose(assignment, username_prefix: str, outcome: str = "done"):
     targets = assignment.referral.targets
     from casework.workflow.fields import catalogue_for
 
-    action = next(iter(catalogue_for(assignment)))
+    actions = {t.id: next(iter(catalogue_for(assignment, t))) for t in targets}
     act(assignment, "propose_disposition", officer, summary="依法处置",
-        **{f"action_{t.id}": action for t in targets})
+        **{f"action_{target_id}": action for target_id, action in actions.items()})
     act(assignment, "approve_disposition", approver)
     outcomes = {}
     for item in assignment.disposition.actions:

@@ -105,8 +105,9 @@ def form_for(obj, trigger: str) -> dict:
         elif field.type == "agencies" and field.required:
             data.update(agencies_form("cac-44", "psb-44"))
         elif field.type == "target_actions":
-            action = next(iter(declarations().dispositions[obj.agency.kind]))
-            data.update({f"action_{target.id}": action for target in obj.referral.targets})
+            for target in obj.referral.targets:
+                actions = declarations().disposal_actions(obj.agency.kind, target.kind)
+                data.update({f"action_{target.id}": next(iter(actions))} if actions else {})
         elif field.type == "target_outcomes" and obj.disposition is not None:
             for item in obj.disposition.actions:
                 data.update({f"outcome_{item.id}": "done", f"executed_at_{item.id}": "2026-11-01"})

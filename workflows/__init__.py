@@ -28,6 +28,7 @@ CLOCK_UNITS = frozenset({"calendar_days", "working_days", "hours"})
 STYLES = frozenset({"primary", "danger", "default"})
 FIELD_DEFAULTS = frozenset({"recommended_agencies"})
 AGENCY_KINDS = ("cyberspace", "telecom", "police", "market")
+TARGET_KINDS = ("website", "app", "account", "shop", "group", "other")
 
 
 class DeclarationError(ValueError):
@@ -120,6 +121,15 @@ class Declarations:
     clocks: dict[str, ClockRule]
     dispositions: dict[str, dict[str, Label]]
     choices: dict[str, dict[str, Label]] = field(default_factory=dict)
+    # agency kind -> action -> the target kinds it applies to (empty: every kind)
+    disposal_targets: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+
+    def disposal_actions(self, agency_kind: str | None, target_kind: str | None = None) -> dict[str, Label]:
+        """The agency's disposal actions, only those that apply to ``target_kind`` when it is given."""
+        actions = self.dispositions.get(agency_kind, {})
+        applies = self.disposal_targets.get(agency_kind, {})
+        return {code: label for code, label in actions.items()
+                if target_kind is None or not applies.get(code) or target_kind in applies[code]}
 
     def lifecycle(self, name: str) -> Lifecycle:
         return self.lifecycles[name]
@@ -134,6 +144,13 @@ def _label(raw, where: str) -> Label:
     if not isinstance(raw, dict) or not raw.get("zh") or not raw.get("en"):
         raise DeclarationError(f"{where}: a label needs zh and en")
     return Label(raw["zh"], raw["en"])
+
+
+def _target_kinds(raw: dict, where: str) -> frozenset[str]:
+    kinds = raw.get("targets", [])
+    if not isinstance(kinds, list) or not set(kinds) <= set(TARGET_KINDS):
+        raise DeclarationError(f"{where}: targets must be a list of {TARGET_KINDS}")
+    return frozenset(kinds)
 
 
 def _labels(table: dict, where: str) -> dict[str, Label]:
@@ -294,9 +311,12 @@ def load(guard_names: set[str] | None = None) -> Declarations:
         guard_names = set(GUARDS)
     choices = {name: _labels(table, f"choices.{name}") for name, table in _read("choices.toml").items()}
     clocks = _clock_rules(_read("clocks.toml"))
-    dispositions = {kind: _labels(table, f"dispositions.{kind}") for kind, table in _read("dispositions.toml").items()}
+    disposal_table = _read("dispositions.toml")
+    dispositions = {kind: _labels(table, f"dispositions.{kind}") for kind, table in disposal_table.items()}
     if set(dispositions) != set(AGENCY_KINDS):
         raise DeclarationError(f"dispositions.toml must list exactly {AGENCY_KINDS}")
+    disposal_targets = {kind: {code: _target_kinds(raw, f"dispositions.{kind}.{code}") for code, raw in table.items()}
+                        for kind, table in disposal_table.items()}
     files = {}
     for path in sorted(HERE.glob("*.toml")):
         if path.stem.startswith(("referral", "assignment")):
@@ -313,7 +333,7 @@ def load(guard_names: set[str] | None = None) -> Declarations:
             names = [lc for lc in lifecycles.values() if lc.subject == rule.subject]
             if not all(any(t.trigger == rule.on_expiry and t.system for t in lc.transitions) for lc in names):
                 raise DeclarationError(f"clocks.{rule.name}: on_expiry {rule.on_expiry!r} is not a system trigger")
-    return Declarations(lifecycles, clocks, dispositions, choices)
+    return Declarations(lifecycles, clocks, dispositions, choices, disposal_targets)
 
 
 @functools.cache

@@ -9,9 +9,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from casework.referrals import labels
+from casework.referrals.labels import current_language
 from casework.referrals.models import REFERRAL_SOURCES
 from casework.referrals.services import TARGET_FIELDS, referral_errors
 from casework.targets.models import TARGET_KINDS
+from casework.workflow.fields import catalogue_for
 
 SOURCE_LABELS = {
     "university_report": _l("University report"),
@@ -199,6 +201,9 @@ def field_options(obj, spec) -> dict:
             options["default"] = recommended_agencies(referral)
     elif spec.type == "target_actions":
         options["targets"] = [(link.target.id, link.target.name) for link in referral.target_links]
+        options["target_choices"] = {
+            link.target.id: [(code, label.pick(current_language())) for code, label in
+                             catalogue_for(obj, link.target).items()] for link in referral.target_links}
     elif spec.type == "target_outcomes":
         disposition = getattr(obj, "disposition", None)
         options["actions"] = [(a.id, a.target.name, a.action) for a in (disposition.actions if disposition else [])]

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casework.accounts.models import User
 from casework.db_types import UTCDateTime, utcnow
 from casework.extensions import db
+from workflows import TARGET_KINDS  # noqa: F401  (declared beside the disposal actions that name them)
 
-TARGET_KINDS = ("website", "app", "account", "shop", "group", "other")
 TARGET_STATUSES = ("unknown", "online", "offline")
 CHECK_METHODS = ("http", "manual")
 

@@ -59,9 +59,10 @@ def disposing_agencies(exclude_id: int | None = None) -> list[Agency]:
     return [a for a in db.session.scalars(query) if a.id != exclude_id]
 
 
-def catalogue_for(obj) -> dict[str, Label]:
+def catalogue_for(obj, target=None) -> dict[str, Label]:
+    """The disposal actions of the assignment's agency (those that apply to ``target``'s kind)."""
     kind = getattr(getattr(obj, "agency", None), "kind", None)
-    return declarations().dispositions.get(kind, {})
+    return declarations().disposal_actions(kind, getattr(target, "kind", None))
 
 
 def _choice_labels(field: Field) -> dict[str, Label]:
@@ -181,15 +182,15 @@ def _clean_agencies(field, obj, actor, data, errors):
 
 
 def _clean_target_actions(field, obj, actor, data, errors):
-    catalogue = catalogue_for(obj)
     nested = data.get(field.name) if isinstance(data, dict) and isinstance(data.get(field.name), dict) else {}
     chosen = []
     for target in referral_of(obj).targets:
         raw = nested.get(str(target.id)) or value(data, f"action_{target.id}")
         if raw is None:
             continue
-        if raw not in catalogue:
-            errors[f"action_{target.id}"] = _("choose one of %(choices)s", choices=", ".join(catalogue))
+        applicable = catalogue_for(obj, target)
+        if raw not in applicable:
+            errors[f"action_{target.id}"] = _("choose one of %(choices)s", choices=", ".join(applicable))
             continue
         chosen.append({"target": target, "action": raw})
     if field.required and not chosen and not errors:
