@@ -196,3 +196,9 @@ def test_red_double_rules_under_the_mark_and_20mm_above_the_bottom_edge(issued, 
     bottom = [y for y in rows if y > 250]
     assert top and 40 < min(top) < 50 and max(top) - min(top) < 2.5
     assert bottom and abs(max(bottom) - (297 - 20)) <= 1
+
+
+def test_the_signature_never_stands_alone_on_the_last_page(lines, issued):
+    assert issued["long"].pages >= 2
+    last_page = "".join(text for *_box, text in lines["long"][-1])
+    assert "请补充完整后重新移送" in last_page and "广东省公安厅" in last_page
