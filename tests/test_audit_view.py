@@ -48,6 +48,7 @@ def test_the_trail_has_no_write_routes(app):
 
 
 @pytest.mark.parametrize("query", ["object_id=99999999999999999999", "object_id=²", "before=99999999999999999999",
-                                   "before=²", "since=9999-12-31&until=9999-12-31"])
+                                   "before=²", "since=9999-12-31&until=9999-12-31",
+                                   "since=0001-01-01&until=0001-01-01"])
 def test_filters_ignore_what_is_not_an_id_or_a_day(admin_client, query):
     assert admin_client("audit_admin").get(f"/audit?{query}").status_code == 200

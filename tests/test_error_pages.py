@@ -57,4 +57,4 @@ def test_a_too_large_upload_names_the_limit_and_the_way_back(app, login_as):
     finally:
         app.config["MAX_CONTENT_LENGTH"] = configured
     html = _body(response)
-    assert response.status_code == 413 and "2 MB" in html and 'href="http://localhost/referrals/new"' in html
+    assert response.status_code == 413 and "2.0 MB" in html and 'href="http://localhost/referrals/new"' in html

@@ -202,3 +202,17 @@ def test_the_signature_never_stands_alone_on_the_last_page(lines, issued):
     assert issued["long"].pages >= 2
     last_page = "".join(text for *_box, text in lines["long"][-1])
     assert "请补充完整后重新移送" in last_page and "广东省公安厅" in last_page
+
+
+def test_a_table_ending_the_body_moves_with_the_signature(app):
+    """An opinion whose targets table ends a page: the signature takes the last row along (no page of its own)."""
+    from casework.notices.services import issue_notice
+
+    with rolled_back_session(app):
+        referral = make_referral()
+        referral.state = "approved"
+        opinion = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"),
+                               {"opinion": "经研判，该服务提供有偿代刷网课。" * 38})
+        pages = PdfReader(io.BytesIO(opinion.pdf)).pages
+    assert len(pages) == 3
+    assert not pages[-1].extract_text().lstrip().startswith("核验码")

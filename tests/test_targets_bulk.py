@@ -94,7 +94,7 @@ def test_one_bad_row_imports_nothing_and_names_the_row(referral, user):
     ("leads.csv", csv_bytes(["kind,url,url", "website,https://x-bulk.cn,"]), "repeated: url"),
     ("leads.csv", csv_bytes(["kind,kind", "website,website"]), "repeated: kind"),
     ("leads.csv", csv_bytes(["kind,url"]), "no rows"),
-    ("leads.csv", csv_bytes(["kind,url", "网页,https://x-bulk.cn"]), "website, app"),
+    ("leads.csv", csv_bytes(["kind,url", "网页,https://x-bulk.cn"]), "网站、应用程序、账号"),
     ("leads.csv", b"kind,url\r\nwebsite,https://x\xff\xfe\x80-bulk.cn\r\n", "neither UTF-8 nor GBK"),
     ("leads.csv", b"", "empty"),
     ("leads.xlsx", b"PK\x03\x04 this is no workbook", "not a valid XLSX"),

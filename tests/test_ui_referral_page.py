@@ -213,5 +213,5 @@ def test_the_approver_sees_what_an_extension_request_asks(db_session, login_as):
     page = login_as("cac-44.approver").get(f"/referrals/{referral.id}").get_data(as_text=True)
     panel = page[page.index(f'id="extension-{assignment.id}"'):]
     panel = panel[:panel.index("</div>")]
-    assert "5" in panel and "工作日" in panel and "需向应用商店调取开发者资料" in panel and "受理期限" in panel
+    assert "申请延长 5 个工作日" in panel and "需向应用商店调取开发者资料" in panel and "受理期限" in panel
     assert f'id="assignment-{assignment.id}-approve_extension"' in page

@@ -136,7 +136,7 @@ def test_a_refusal_to_file_and_no_penalty_need_a_second_person(db_session, code,
     error = refuse(assignment, approve, f"{code}.case_officer")
     assert "second person" in error.message and assignment.state == proposed
     act(assignment, reject, f"{code}.approver", reason="请补充调查")
-    assert assignment.state == before
+    assert assignment.state == before and assignment.decision_reason == ""
     act(assignment, propose, f"{code}.case_officer", reason="证据不足")
     act(assignment, approve, f"{code}.approver")
     assert assignment.state == decided

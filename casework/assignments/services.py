@@ -107,6 +107,12 @@ def approve_no_penalty(assignment: Assignment, data: dict, actor) -> None:
     assignment.disposed_at = utcnow()
 
 
+def reject_decision(assignment: Assignment, data: dict, actor) -> None:
+    """The approver refuses a proposed refusal to file or no penalty: its reasons no longer stand
+    (the approver's own reasons are in the audit event)."""
+    assignment.decision_reason = ""
+
+
 def reject_disposition(assignment: Assignment, data: dict, actor) -> Outcome:
     """The approver sends the proposal back to the investigation."""
     disposition = _decide_disposition(assignment, actor, "rejected", data["reason"])
@@ -204,8 +210,8 @@ SERVICES = {
     "open_case": nothing, "add_note": add_note, "propose_disposition": propose_disposition,
     "approve_disposition": approve_disposition, "reject_disposition": reject_disposition,
     "record_execution": record_execution, "decide_no_penalty": refuse_assignment, "send_feedback": send_feedback,
-    "approve_decline_filing": nothing, "reject_decline_filing": nothing,
-    "approve_no_penalty": approve_no_penalty, "reject_no_penalty": nothing,
+    "approve_decline_filing": nothing, "reject_decline_filing": reject_decision,
+    "approve_no_penalty": approve_no_penalty, "reject_no_penalty": reject_decision,
     "close": close_assignment, "request_reconsideration": request_reconsideration,
     "accept_refusal": end_with_refusal, "lapse_reconsideration": end_with_refusal,
     "uphold_refusal": uphold_refusal, "reverse_refusal": reverse_refusal,

@@ -11,6 +11,7 @@ from casework.audit.models import AuditEvent
 from casework.db_types import database_id
 from casework.extensions import db
 from casework.read_only import read_only
+from casework.referrals.queries import EARLIEST_DATE, LATEST_DATE
 from casework.web.i18n import CST
 
 bp = Blueprint("audit", __name__)
@@ -21,10 +22,12 @@ PAGE_SIZE = 100
 def _day(value: str | None, end: bool = False) -> datetime | None:
     try:
         day = datetime.strptime(value or "", "%Y-%m-%d").date()
-        moment = datetime.combine(day, time.min, tzinfo=CST)
-        return moment + timedelta(days=1) if end else moment
-    except (ValueError, OverflowError):
+    except ValueError:
         return None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        return None
+    moment = datetime.combine(day, time.min, tzinfo=CST)
+    return moment + timedelta(days=1) if end else moment
 
 
 def filtered_events(args) -> tuple[object, dict]:

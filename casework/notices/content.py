@@ -11,10 +11,9 @@ from sqlalchemy import select
 from casework.agencies.models import Agency
 from casework.extensions import db
 from casework.notices.kinds import KINDS, WORKFLOWS_DIR
+from casework.targets.models import TARGET_KIND_ZH
 
 POLICY = "《教育部等五部门关于加强普通高等学校在线开放课程教学管理的若干意见》（教高〔2022〕1号）"
-TARGET_KIND_ZH = {"website": "网站", "app": "应用程序", "account": "账号", "shop": "网店", "group": "群组",
-                  "other": "其他"}
 
 
 @dataclass

@@ -29,7 +29,7 @@ from casework.referrals.desk_counts import DeskCount
 from casework.referrals.models import Referral
 from casework.referrals.queries import (
     AGENCY_TABS, DUE_SOON, EDUCATION_TABS, ORIGIN_ACTION_STATES, PAGE_SIZE, TAB_LABELS, TAB_ORDER,
-    InboxRow, ListedAgency, ListedItem, Page, Tab, is_agency_desk, open_states,
+    InboxRow, ListedAgency, ListedItem, Page, Tab, is_agency_desk, late_assignments, open_states,
 )
 from casework.referrals.scoping import desk_agency_ids
 
@@ -65,16 +65,19 @@ class Desk:
     def page(self, tab: str, page: int = 1, total: int | None = None) -> Page:
         """One page of the tab's items; on work tabs the earliest due date first."""
         window = {"limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
-        rows = [self._row(r) for r in db.session.execute(_page_statement(self.agency_desk, tab),
-                                                         {**self.params, **window})]
+        found = db.session.execute(_page_statement(self.agency_desk, tab), {**self.params, **window}).all()
+        listed = [r.id for r in found[:PAGE_SIZE]]
+        late = set() if self.agency_desk or not listed else set(db.session.scalars(
+            late_assignments(self.params["now"]).where(Assignment.referral_id.in_(listed))))
+        rows = [self._row(r, r.id in late) for r in found]
         return Page(rows[:PAGE_SIZE], total, page, has_next=len(rows) > PAGE_SIZE)
 
-    def _row(self, r) -> InboxRow:
+    def _row(self, r, late_work: bool = False) -> InboxRow:
         referral = ListedItem(id=r.id, number=r.number, title=r.title, region_code=r.region_code,
                               state=r.state, due_at=r.due_at, overdue=r.overdue, created_at=r.created_at,
                               origin_agency=ListedAgency(name=r.origin_name))
         if not self.agency_desk:
-            return InboxRow(referral)
+            return InboxRow(referral, late_work=late_work)
         return InboxRow(referral, ListedItem(state=r.held_state, due_at=r.held_due_at, overdue=r.held_overdue,
                                              agency=self.agency))
 

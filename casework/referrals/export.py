@@ -7,6 +7,7 @@ import io
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
+from casework.referrals.labels import join_words
 from casework.referrals.models import Referral
 from casework.referrals.queries import referral_is_late
 from casework.web.i18n import format_datetime
@@ -24,7 +25,8 @@ def header() -> list[str]:
 
 
 def row(referral: Referral) -> list[str]:
-    agencies = "; ".join(f"{a.agency.name} ({_state_label(a.state)})" for a in referral.assignments)
+    agencies = join_words((f"{a.agency.name}（{_state_label(a.state)}）" for a in referral.assignments),
+                          strong=True)
     return [referral.number, referral.title, _state_label(referral.state), referral.origin_agency.name,
             referral.region_code or "", format_datetime(referral.created_at), format_datetime(referral.due_at),
             _("yes") if referral_is_late(referral) else "", agencies]

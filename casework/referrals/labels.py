@@ -9,8 +9,9 @@ import functools
 import tomllib
 from pathlib import Path
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from casework.text import language
 
 WORKFLOWS_DIR = Path(__file__).resolve().parent.parent.parent / "workflows"
 
@@ -69,7 +70,7 @@ def _pick(names: dict | str | None) -> str | None:
 
 def current_language() -> str:
     """``zh`` or ``en``: the language workflow labels are picked in."""
-    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
+    return language()
 
 
 def join_words(items, label=str, strong: bool = False) -> str:

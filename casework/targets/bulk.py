@@ -16,9 +16,11 @@ from sqlalchemy import select
 from casework.audit.services import record_event
 from casework.errors import NotAllowed, ValidationFailed
 from casework.extensions import db
-from casework.targets.models import TARGET_KINDS, ReferralTarget
+from casework.referrals.labels import join_words
+from casework.targets.models import TARGET_KIND_ZH, TARGET_KINDS, ReferralTarget
 from casework.targets.services import clean_target, fill_missing, find_targets, new_target
 from casework.targets.text import _
+from casework.text import language
 
 MAX_ROWS = 2000
 MAX_BYTES = 10 * 1024 * 1024
@@ -31,10 +33,8 @@ ALIASES = {
     "联系方式": "contact", "备注": "note",
 }
 
-KIND_ALIASES = {
-    "网站": "website", "应用": "app", "应用程序": "app", "账号": "account", "平台账号": "account",
-    "网店": "shop", "店铺": "shop", "群组": "group", "聊天群": "group", "群": "group", "其他": "other",
-}
+KIND_ALIASES = {zh: kind for kind, zh in TARGET_KIND_ZH.items()} | {
+    "应用": "app", "平台账号": "account", "店铺": "shop", "聊天群": "group", "群": "group"}
 
 
 @dataclass
@@ -152,7 +152,8 @@ def validate_file(filename: str, data: bytes) -> ImportReport:
         except ValidationFailed as error:
             for name, message in error.errors.items():
                 if name == "kind":
-                    message = _("Use one of: %(kinds)s.", kinds=", ".join(TARGET_KINDS + tuple(KIND_ALIASES)))
+                    names = TARGET_KIND_ZH.values() if language() == "zh" else TARGET_KINDS
+                    message = _("Use one of: %(kinds)s.", kinds=join_words(names))
                 report.errors.append(RowError(number, name, message))
             continue
         report.rows.append(data_row)

@@ -11,6 +11,9 @@ from casework.db_types import UTCDateTime, utcnow
 from casework.extensions import db
 from workflows import TARGET_KINDS  # noqa: F401  (declared beside the disposal actions that name them)
 
+TARGET_KIND_ZH = {"website": "网站", "app": "应用程序", "account": "账号", "shop": "网店", "group": "群组",
+                  "other": "其他"}  # as notices and import files name them
+
 TARGET_STATUSES = ("unknown", "online", "offline")
 CHECK_METHODS = ("http", "manual")
 

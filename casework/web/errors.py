@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from casework.errors import DomainError, ValidationFailed
+from casework.evidence.display import file_size
 
 
 def _wants_json() -> bool:
@@ -35,9 +36,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-        message = _("Nothing was saved: the files sent together exceed %(mb)d MB. Go back and send fewer or "
-                    "smaller files.", mb=limit_mb)
+        message = _("Nothing was saved: the files sent together exceed %(limit)s. Go back and send fewer or "
+                    "smaller files.", limit=file_size(current_app.config.get("MAX_CONTENT_LENGTH") or 0))
         return _answer(413, message)
 
     @app.errorhandler(CSRFError)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from flask import current_app, has_app_context, has_request_context
+from flask import current_app, has_app_context
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import Machine
@@ -21,6 +21,7 @@ from casework.extensions import db
 from casework.workflow import clocks
 from casework.workflow.fields import FieldSpec, clean_fields, field_specs, plain
 from casework.workflow.guards import GUARDS
+from casework.text import language
 from casework.workflow.messages import _
 from workflows import Lifecycle, Transition, declarations
 
@@ -75,12 +76,8 @@ def assignment_ended(assignment) -> bool:
 
 
 def locale() -> str:
-    if has_request_context():
-        from flask_babel import get_locale
-
-        found = get_locale()
-        return str(found) if found else "zh"
-    return "zh"
+    """The language workflow labels are picked in (``casework.text.language``)."""
+    return language()
 
 
 def _services(subject: str) -> dict[str, Callable]:

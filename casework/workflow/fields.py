@@ -14,6 +14,7 @@ from sqlalchemy import select
 from casework.agencies.models import Agency
 from casework.errors import ValidationFailed
 from casework.extensions import db
+from casework.text import language
 from casework.workflow.messages import _
 from workflows import Field, Label, Transition, declarations
 
@@ -190,7 +191,8 @@ def _clean_target_actions(field, obj, actor, data, errors):
             continue
         applicable = catalogue_for(obj, target)
         if raw not in applicable:
-            errors[f"action_{target.id}"] = _("choose one of %(choices)s", choices=", ".join(applicable))
+            errors[f"action_{target.id}"] = _("choose one of %(choices)s",
+                                              choices=", ".join(label.pick(language()) for label in applicable.values()))
             continue
         chosen.append({"target": target, "action": raw})
     if field.required and not chosen and not errors:

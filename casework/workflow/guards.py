@@ -52,11 +52,8 @@ def not_proposer(obj, actor, data) -> str | None:
     return None
 
 
-PROPOSALS = ("decline_filing", "decide_no_penalty")
-
-
 def not_decision_proposer(obj, actor, data) -> str | None:
-    """A refusal to file or a no-penalty decision is approved by someone other than who proposed it."""
+    """A proposed decision (the step that led to the current state) is decided by someone else."""
     from sqlalchemy import select
 
     from casework.audit.models import AuditEvent
@@ -64,10 +61,10 @@ def not_decision_proposer(obj, actor, data) -> str | None:
 
     proposer = db.session.scalar(
         select(AuditEvent.actor_id).where(AuditEvent.object_type == obj.audit_type, AuditEvent.object_id == obj.id,
-                                          AuditEvent.trigger.in_(PROPOSALS), AuditEvent.outcome == "ok")
+                                          AuditEvent.to_state == obj.state, AuditEvent.outcome == "ok")
         .order_by(AuditEvent.seq.desc()).limit(1))
     if actor is not None and proposer == actor.id:
-        return _("nobody approves their own proposal: a second person must decide")
+        return _("nobody decides on their own proposal: a second person must decide")
     return None
 
 
