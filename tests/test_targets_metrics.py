@@ -145,3 +145,23 @@ def test_agency_medians_over_odd_and_even_counts(db_session, user, agency):
     both = agency_metrics([agency("amr-44").id, agency("amr-11").id], since=since)
     assert both[agency("amr-44").id]["to_receipt"].count == 5
     assert both[agency("amr-11").id]["to_receipt"] == Summary(0, 0, None, None)
+
+
+def test_the_target_page_runs_the_same_sql_for_more_referrals(db_session, user, agency, login_as):
+    t0 = utcnow() - timedelta(days=3)
+    target_input = {"kind": "website", "name": "shared", "url": "https://metrics-shared.cn"}
+    client = login_as("edu-44.assessor")
+
+    def add_referral():
+        referral = make_referral(user("edu-44.intake_officer"), targets=[target_input])
+        _route(referral, agency("psb-44"), t0, t0 + timedelta(hours=1))
+        return referral.targets[0].id
+
+    target_id = add_referral()
+    with counted_statements() as one:
+        assert client.get(f"/targets/{target_id}").status_code == 200
+    add_referral(), add_referral()
+    with counted_statements() as three:
+        page = client.get(f"/targets/{target_id}").get_data(as_text=True)
+    assert len(three) == len(one), "\n".join(s[:150] for s in three)
+    assert page.count("广东省公安厅") >= 3

@@ -121,12 +121,13 @@ def _delta(seconds) -> timedelta | None:
     return None if seconds is None else timedelta(seconds=float(seconds))
 
 
-def referral_metrics(referral) -> list[AssignmentTimes]:
-    """One row per assignment of the referral (in routing order)."""
+def referral_metrics(*referrals) -> list[AssignmentTimes]:
+    """One row per assignment of the referrals (in routing order), in one statement."""
+    ids = [referral.id for referral in referrals]
     return [AssignmentTimes(row.id, row.agency_id, row.agency_name, row.routed_at,
                             *(_delta(getattr(row, name)) for name in DURATIONS))
             for row in db.session.execute(
-                _durations(lambda entity: [entity.referral_id == referral.id]).order_by("id"))]
+                _durations(lambda entity: [entity.referral_id.in_(ids)]).order_by("id"))]
 
 
 def _medians(durations, name: str):
@@ -185,10 +186,11 @@ def scoped_agency_metrics(user, since: datetime | None = None) -> list[tuple[str
 
 def target_time_to_offline(target, referrals) -> timedelta | None:
     """From the first routing of any of ``referrals`` to the target's first verified offline check."""
-    routed = [a.routed_at for r in referrals for a in r.assignments if a.routed_at is not None]
-    if not routed:
+    start = db.session.scalar(select(func.min(Assignment.routed_at))
+                              .where(Assignment.referral_id.in_([r.id for r in referrals])))
+    if start is None:
         return None
-    start = min(routed)
+    start = _aware(start)
     return _since(start, first_offline_after([target.id], start).get(target.id))
 
 

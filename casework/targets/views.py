@@ -66,7 +66,7 @@ def _page(target: Target, referrals: list, *, form=None, errors=None, status: in
         select(TargetStatusCheck).where(TargetStatusCheck.target_id == target.id)
         .order_by(TargetStatusCheck.checked_at.desc(), TargetStatusCheck.id.desc()).limit(HISTORY_LIMIT)
     ).all()
-    rows = [row for r in referrals for row in metrics.referral_metrics(r)]
+    rows = metrics.referral_metrics(*referrals)
     agencies = {row.agency_id: row.agency_name for row in rows}
     summaries = metrics.agency_metrics(list(agencies))
     evidence = db.session.scalars(
