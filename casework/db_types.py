@@ -6,15 +6,16 @@ from sqlalchemy.types import TypeDecorator
 
 
 LARGEST_ID = 2**31 - 1  # PostgreSQL INTEGER; SQLite stores more, but no id here gets that far
+LARGEST_BIGINT = 2**63 - 1  # audit sequence numbers
 
 
-def database_id(text: str | None) -> int | None:
-    """``text`` as an id the database can hold (ASCII digits only), else None."""
+def database_id(text: str | None, largest: int = LARGEST_ID) -> int | None:
+    """``text`` as an id the database can hold (ASCII digits only, at most ``largest``), else None."""
     text = (text or "").strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 10:
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(largest)):
         return None
     value = int(text)
-    return value if value <= LARGEST_ID else None
+    return value if value <= largest else None
 
 
 def utcnow() -> datetime:

@@ -37,3 +37,11 @@ def test_the_api_after_the_idle_timeout_answers_401_json(login_as):
         sess["last_seen"] = sess["last_seen"] - 31 * 60
     response = client.get("/api/referrals")
     assert response.status_code == 401 and response.is_json
+
+
+@pytest.mark.parametrize("text, largest, value", [("42", None, 42), ("2147483648", None, None), ("²", None, None),
+                                                  ("3000000000", 2**63 - 1, 3000000000), (" 7 ", None, 7), ("", None, None)])
+def test_database_id_reads_only_ids_the_column_holds(text, largest, value):
+    from casework.db_types import database_id
+
+    assert (database_id(text) if largest is None else database_id(text, largest)) == value

@@ -14,7 +14,7 @@ def test_sizes(size, text):
 
 
 @pytest.mark.parametrize("content_type, text", [
-    ("text/plain; charset=utf-8", "文本 (plain)"), ("image/png", "图片 (png)"), ("application/pdf", "PDF"),
+    ("text/plain; charset=utf-8", "文本 (plain)"), ("image/png", "图片 (png)"), ("application/pdf", "PDF"), ("application/har+json", "HAR"),
     ("application/vnd.ms-excel", "application/vnd.ms-excel"), (None, "—"),
 ])
 def test_kinds_in_chinese(app, content_type, text):

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from casework.audit.models import AuditEvent
-from casework.db_types import database_id
+from casework.db_types import LARGEST_BIGINT, database_id
 from casework.extensions import db
 from casework.read_only import read_only
 from casework.referrals.queries import EARLIEST_DATE, LATEST_DATE
@@ -59,7 +59,7 @@ def index():
     if not current_user.has_role("audit_admin"):
         abort(404)
     query, filters = filtered_events(request.args)
-    before = database_id(request.args.get("before"))
+    before = database_id(request.args.get("before"), LARGEST_BIGINT)
     if before:
         query = query.where(AuditEvent.seq < before)
     events = db.session.scalars(query.order_by(AuditEvent.seq.desc()).limit(PAGE_SIZE + 1)).all()

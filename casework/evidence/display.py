@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 KINDS = {"image": _l("Image"), "audio": _l("Audio"), "video": _l("Video"), "text": _l("Text")}
-DOCUMENTS = {"application/pdf": "PDF", "application/zip": "ZIP"}
+DOCUMENTS = {"application/pdf": "PDF", "application/har+json": "HAR"}  # the accepted types (evidence.detect)
 
 
 def file_size(size: int | None) -> str:
