@@ -44,11 +44,20 @@ class Label:
         return self.en if (locale or "zh").startswith("en") else self.zh
 
 
+DESK_TABS = ("receive", "action", "approval")
+
+
 @dataclass(frozen=True)
 class State:
+    """``desk``: the inbox tab the state puts an item on at the desk that holds it (the education
+    department for a referral, the agency for an assignment); ``origin_desk``: the tab an
+    assignment in this state takes at the referring department's desk."""
+
     name: str
     label: Label
     final: bool = False
+    desk: str | None = None
+    origin_desk: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,7 @@ class ClockRule:
     on_expiry: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Declarations:
     lifecycles: dict[str, Lifecycle]
     clocks: dict[str, ClockRule]
@@ -133,6 +142,29 @@ class Declarations:
 
     def lifecycle(self, name: str) -> Lifecycle:
         return self.lifecycles[name]
+
+    def subject_lifecycles(self, subject: str) -> list[Lifecycle]:
+        """The referral's lifecycle, or every assignment variant."""
+        return [lc for lc in self.lifecycles.values() if lc.subject == subject]
+
+    @functools.cache
+    def terminal_states(self, subject: str) -> frozenset[str]:
+        """States that end the lifecycle in any variant of ``subject`` ("referral" or "assignment")."""
+        return frozenset(s for lc in self.subject_lifecycles(subject) for s in lc.final_states())
+
+    @functools.cache
+    def open_states(self, subject: str) -> frozenset[str]:
+        """States of any variant of ``subject`` that do not end it."""
+        return frozenset(s for lc in self.subject_lifecycles(subject)
+                         for s in lc.states if s not in lc.final_states())
+
+    @functools.cache
+    def desk_states(self, subject: str, tab: str, *, origin: bool = False) -> frozenset[str]:
+        """States that put an item of ``subject`` on inbox ``tab``: at the desk holding it, or
+        (``origin``, assignments) at the referring department's desk."""
+        key = "origin_desk" if origin else "desk"
+        return frozenset(s.name for lc in self.subject_lifecycles(subject) for s in lc.states.values()
+                         if getattr(s, key) == tab)
 
 
 def _read(name: str) -> dict:
@@ -213,7 +245,9 @@ def _resolve(name: str, files: dict[str, dict], choices: dict) -> tuple[dict, li
             continue
         merged_transitions.append(t)
     transitions = merged_transitions + [o for o in own if o["trigger"] not in placed]
-    states = {**base["states"], **raw.get("states", {})}
+    states = {name: {**base["states"].get(name, {}), **spec} if isinstance(spec, dict) else spec
+              for name, spec in raw.get("states", {}).items()}
+    states = {**base["states"], **states}
     for gone in raw.get("remove_states", ()):
         if gone not in states:
             raise DeclarationError(f"{name}: cannot remove unknown state {gone!r}")
@@ -228,7 +262,7 @@ def _resolve(name: str, files: dict[str, dict], choices: dict) -> tuple[dict, li
 
 def _lifecycle(name: str, files: dict, clocks: dict, choices: dict, guards: set[str]) -> Lifecycle:
     raw, transitions = _resolve(name, files, choices)
-    states = {s: State(s, _label(v, f"{name}.states.{s}"), bool(v.get("final"))) for s, v in raw["states"].items()}
+    states = {s: _state(s, v, f"{name}.states.{s}") for s, v in raw["states"].items()}
     finals = {s for s, st in states.items() if st.final}
     built = []
     for t in transitions:
@@ -265,6 +299,19 @@ def _lifecycle(name: str, files: dict, clocks: dict, choices: dict, guards: set[
     return Lifecycle(name=raw["name"], subject=raw["subject"], initial=raw["initial"], states=states,
                      transitions=tuple(built), kind=raw.get("kind"),
                      initial_clocks=tuple(raw.get("initial_clocks", ())))
+
+
+def _state(name: str, raw: dict, where: str) -> State:
+    unknown = set(raw) - {"zh", "en", "final", "desk", "origin_desk"}
+    if unknown:
+        raise DeclarationError(f"{where}: unknown state keys {sorted(unknown)}")
+    for key in ("desk", "origin_desk"):
+        if raw.get(key) is not None and raw[key] not in DESK_TABS:
+            raise DeclarationError(f"{where}: {key} must be one of {DESK_TABS}")
+    if raw.get("final") and (raw.get("desk") or raw.get("origin_desk")):
+        raise DeclarationError(f"{where}: a final state sits on no desk tab")
+    return State(name, _label({k: raw.get(k) for k in ("zh", "en")}, where), bool(raw.get("final")),
+                 raw.get("desk"), raw.get("origin_desk"))
 
 
 def _check_roles(t: dict, where: str) -> None:

@@ -6,7 +6,6 @@ the rows (their agencies are joined eagerly) and one for which of them have late
 """
 from __future__ import annotations
 
-import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -26,29 +25,22 @@ from casework.referrals.scoping import scoped_referrals
 from casework.targets.models import ReferralTarget, Target
 from casework.targets.normalize import normalize_url
 from casework.web.i18n import CST
+from workflows import DESK_TABS, declarations
 
 PAGE_SIZE = 30
 DUE_SOON = timedelta(days=3)
 EXPORT_LIMIT = 10_000
 MATERIALISE_LIMIT = 2_000
 
-REFERRAL_TERMINAL = frozenset({"closed", "not_referred", "withdrawn"})
-ASSIGNMENT_TERMINAL = frozenset({"closed", "transferred", "refusal_upheld", "refusal_accepted"})
+_DECLARED = declarations()
+REFERRAL_TERMINAL = _DECLARED.terminal_states("referral")
+ASSIGNMENT_TERMINAL = _DECLARED.terminal_states("assignment")
 
-# Which states put an item on which tab, per desk (states of workflows/*.toml).
-EDUCATION_TABS = {
-    "receive": frozenset({"submitted"}),
-    "action": frozenset({"draft", "under_assessment", "approved"}),
-    "approval": frozenset({"assessed"}),
-}
+# Which states put an item on which tab, per desk (``desk`` / ``origin_desk`` in workflows/*.toml).
+EDUCATION_TABS = {tab: _DECLARED.desk_states("referral", tab) for tab in DESK_TABS}
 # Assignment states in which the referring department has to act (supplement, reconsider, close).
-ORIGIN_ACTION_STATES = frozenset({"returned", "declined", "feedback_sent"})
-AGENCY_TABS = {
-    "receive": frozenset({"sent"}),
-    "action": frozenset({"received", "accepted", "investigating", "disposition_approved", "executed", "no_penalty"}),
-    "approval": frozenset({"disposition_proposed", "reconsideration_requested", "filing_refusal_proposed",
-                           "no_penalty_proposed"}),
-}
+ORIGIN_ACTION_STATES = _DECLARED.desk_states("assignment", "action", origin=True)
+AGENCY_TABS = {tab: _DECLARED.desk_states("assignment", tab) for tab in DESK_TABS}
 TAB_LABELS = {
     "receive": _l("New to receive"),
     "action": _l("Awaiting our action"),
@@ -130,16 +122,9 @@ def is_agency_desk(user: User) -> bool:
     return user.agency.kind != "education"
 
 
-@functools.cache
 def open_states(subject: str) -> frozenset[str]:
     """States of the referral (or of any assignment variant) that are not final."""
-    from workflows import declarations
-
-    states: set[str] = set()
-    for lifecycle in declarations().lifecycles.values():
-        if lifecycle.subject == subject:
-            states |= set(lifecycle.states) - lifecycle.final_states()
-    return frozenset(states)
+    return declarations().open_states(subject)
 
 
 EARLIEST_DATE = date(2000, 1, 1)
