@@ -95,3 +95,16 @@ def test_pages_without_an_object_id_and_anonymous_visitors_are_not_counted(app, 
     app.test_client().get("/referrals/999999")
     after = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.event == "access.denied"))
     assert after == before
+
+
+def test_the_report_command_writes_what_quiet_windows_left(app, login_as, user):
+    referral = make_referral(user("edu-11.intake_officer"))
+    db.session.commit()
+    client = login_as("ca-44.case_officer")
+    client.get(f"/referrals/{referral.id}")
+    client.get(f"/referrals/{referral.id}")
+    row = db.session.get(AccessDenialWindow, user("ca-44.case_officer").id)
+    row.last_reported_at -= timedelta(minutes=30)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["admin", "report-denials"])
+    assert result.exit_code == 0 and result.output.startswith("1 ")

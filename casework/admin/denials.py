@@ -37,7 +37,7 @@ class AccessDenialWindow(db.Model):
 
 
 def window() -> timedelta:
-    return timedelta(minutes=int(current_app.config.get("ACCESS_DENIAL_WINDOW_MINUTES", DEFAULT_WINDOW_MINUTES)))
+    return timedelta(minutes=max(int(current_app.config.get("ACCESS_DENIAL_WINDOW_MINUTES", DEFAULT_WINDOW_MINUTES)), 1))
 
 
 def note_access_denial(user, data: dict, actor=None) -> bool:

@@ -19,7 +19,7 @@ class MenuEntry:
 ADMIN_MENU = {
     "system_admin": (
         MenuEntry("admin.users", _l("Users"), frozenset({"admin.users", "admin.user", "admin.new_user"})),
-        MenuEntry("admin.agencies", _l("Agencies"), frozenset({"admin.agencies", "admin.agency", "admin.new_agency",
+        MenuEntry("admin.agencies", _l("Agency management"), frozenset({"admin.agencies", "admin.agency", "admin.new_agency",
                                                               "admin.agency_seal"})),
     ),
     "security_admin": (

@@ -3,19 +3,22 @@ the security administrator's clock rules, the audit administrator's chain verifi
 itself is casework/audit/views.py). Each page belongs to one role; anyone else gets 404."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+import click
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from casework.accounts.models import User
 from casework.admin import forms, pages
 from casework.admin.guard import role_required
+from casework.admin.denials import report_pending_denials
 from casework.admin.menu import admin_menu, landing_endpoint
 from casework.admin.services import (change_roles, create_account, create_agency, deactivate_user,
                                      reactivate_user, update_agency, upload_seal, verify_audit_chain)
 from casework.agencies.models import Agency
 from casework.agencies.seals import seal_for
 from casework.audit import trail
+from casework.cli import check_database
 from casework.errors import DomainError, ValidationFailed
 from casework.extensions import db
 from casework.read_only import read_only
@@ -326,3 +329,12 @@ def verify_audit_chain_now():
     filters = trail.TrailFilters()
     return render_template("audit/index.html", page=trail.trail_page(filters, None), filters=filters,
                            verification=verification)
+
+
+@bp.cli.command("report-denials")
+def report_denials_command() -> None:
+    """Write the access denials that quiet windows left unreported (run it with the sweep)."""
+    check_database(current_app._get_current_object())
+    with unit_of_work():
+        written = report_pending_denials()
+    click.echo(f"{written} access-denial events written")

@@ -267,7 +267,8 @@ def _detail(payload: dict | None, limit: int = 300) -> str:
     """The event's particulars in one line (a refusal's reason first)."""
     if not isinstance(payload, dict) or not payload:
         return ""
-    ordered = sorted(payload.items(), key=lambda item: item[0] != "reason")
+    ordered = sorted(((k, v) for k, v in payload.items() if v not in (None, "", [], {})),
+                     key=lambda item: item[0] != "reason")
     text = "; ".join(f"{key}: {_value(value)}" for key, value in ordered)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
