@@ -9,6 +9,8 @@ from wtforms import (IntegerField, PasswordField, SelectField, SelectMultipleFie
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from casework.db_types import database_id
+
 
 class CheckboxList(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -16,9 +18,8 @@ class CheckboxList(SelectMultipleField):
 
 
 def _optional_id(value):
-    """A select's value as an id, or None when nothing is chosen (ids beyond the database's are refused
-    by the service)."""
-    return int(value) if value not in (None, "", "None") and str(value).isdigit() and len(str(value)) < 12 else None
+    """A select's value as an id the database can hold, or None (nothing chosen, or not an id)."""
+    return value if isinstance(value, int) else database_id(str(value or ""))
 
 
 class AgencyEditForm(FlaskForm):

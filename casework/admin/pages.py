@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased
 
 from casework.accounts.models import User, UserRole
 from casework.accounts.roles import ROLE_LABELS, Role, role_label
-from casework.admin.services import SYSTEM_GRANTABLE, agency_kinds, may_manage_account
+from casework.admin.services import SYSTEM_GRANTABLE, agency_kinds, may_manage_account, printable
 from casework.agencies.models import Agency, AgencyLevel
 from casework.agencies.seals import AgencySeal
 from casework.referrals.labels import AGENCY_KIND_LABELS, clock_unit_label
@@ -124,7 +124,7 @@ class UserList:
 def user_list(actor: User, filters: dict, page: int) -> UserList:
     """Accounts matching ``filters`` (q: part of the user name or full name; agency id; role; status)."""
     query = select(User).join(Agency, User.agency_id == Agency.id)
-    if q := (filters.get("q") or "").strip():
+    if q := printable(filters.get("q")).strip():
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(User.username.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")))
     if filters.get("agency"):

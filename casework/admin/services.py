@@ -39,6 +39,16 @@ SEAL_MAX_BYTES = 512 * 1024
 SEAL_MIN_SIDE, SEAL_MAX_SIDE = 64, 2048
 
 
+def unprintable(text: str) -> bool:
+    """Control characters (NUL and the like) have no place in a name; the database may refuse them."""
+    return any(not ch.isprintable() for ch in text)
+
+
+def printable(text) -> str:
+    """``text`` without control characters (for filters and free remarks)."""
+    return "".join(ch for ch in str(text or "") if ch.isprintable() or ch in "\n\t")
+
+
 def agency_kinds() -> tuple[str, ...]:
     """The referring kind and the disposing kinds declared in workflows/."""
     return (EDUCATION, *AGENCY_KINDS)
@@ -57,6 +67,9 @@ def _agency_fields(data: dict, agency: Agency | None) -> tuple[dict, dict]:
     prefix = str(data.get("number_prefix") or "").strip()
     if len(prefix) > 20:
         errors["number_prefix"] = _("At most %(n)d characters.", n=20)
+    for field, value in (("name", name), ("name_en", name_en), ("number_prefix", prefix)):
+        if unprintable(value):
+            errors[field] = _("Control characters are not allowed here.")
     region = str(data.get("region_code") or "").strip()
     if region and not REGION_CODE.match(region):
         errors["region_code"] = _("A region code has six digits, e.g. 440000.")
@@ -214,6 +227,9 @@ def create_account(data: dict, actor: User) -> User:
         errors["roles"] = problem
     if data.get("password") != data.get("password_again"):
         errors["password_again"] = _("The two passwords differ.")
+    for field in ("username", "display_name", "password"):
+        if unprintable(str(data.get(field) or "")):
+            errors[field] = _("Control characters are not allowed here.")
     if errors:
         raise ValidationFailed(errors)
     return create_user({**data, "agency_code": agency.code, "roles": sorted(roles)}, actor)
@@ -257,7 +273,7 @@ def deactivate_user(user: User, data: dict, actor: User) -> User:
     user.session_token = secrets.token_hex(16)
     db.session.flush()
     record_event("user.deactivate", actor, user, payload={"username": user.username,
-                                                          "reason": str(data.get("reason") or "")[:200]})
+                                                          "reason": printable(data.get("reason"))[:200]})
     return user
 
 
