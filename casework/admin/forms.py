@@ -49,10 +49,10 @@ class UserFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Name"), validators=[Optional(), Length(max=64)])
+    q = StringField(_l("Name or user name"), validators=[Optional(), Length(max=64)])
     agency = SelectField(_l("Agency"), coerce=_optional_id, validate_choice=False)
     role = SelectField(_l("Role"), validate_choice=False)
-    status = SelectField(_l("Status"), validate_choice=False)
+    status = SelectField(_l("Account status"), validate_choice=False)
 
 
 class RolesForm(FlaskForm):
