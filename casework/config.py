@@ -48,6 +48,8 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "DESK_CACHE_SIZE": int(os.environ.get("CASEWORK_DESK_CACHE_SIZE", "512")),
         # Rendered top bars (one per user, page and language) kept per worker process.
         "TOPBAR_CACHE_SIZE": int(os.environ.get("CASEWORK_TOPBAR_CACHE_SIZE", "1024")),
+        # At most one access.denied audit event per user in this many minutes (casework/admin/denials.py).
+        "ACCESS_DENIAL_WINDOW_MINUTES": int(os.environ.get("CASEWORK_ACCESS_DENIAL_WINDOW_MINUTES", "10")),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

@@ -13,3 +13,5 @@ from casework.referrals.desk_cache import DeskToken  # noqa: F401
 from casework.referrals.desk_counts import DeskCount  # noqa: F401
 from casework.referrals.indexes import INBOX_INDEXES  # noqa: F401
 from casework.workflow import models as workflow_models  # noqa: F401
+from casework.agencies.seals import AgencySeal  # noqa: F401
+from casework.admin.denials import AccessDenialWindow  # noqa: F401

@@ -26,10 +26,12 @@ def test_audit_admin_reads_and_filters_the_trail(admin_client, user):
     referral = make_referral(user("edu-44.intake_officer"))
     client = admin_client("audit_admin")
     page = client.get("/audit").get_data(as_text=True)
-    assert "referral.create" in page and "审计日志" in page
+    assert "登记线索" in page
+    assert "审计日志" in page and "casework audit verify" not in page
+    assert f"{referral.number}" in page
     filtered = client.get(f"/audit?object_type=referral&object_id={referral.id}&event=referral.")
-    assert "referral.create" in filtered.get_data(as_text=True)
-    assert "auth.login" not in filtered.get_data(as_text=True)
+    rows = filtered.get_data(as_text=True).split("<tbody>")[1]
+    assert "referral.create" in rows and "auth.login" not in rows
 
 
 @pytest.mark.parametrize("role", ["system_admin", "security_admin"])

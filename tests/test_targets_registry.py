@@ -120,16 +120,44 @@ def test_known_summary_of_an_unknown_or_malformed_target(db_session, user):
     assert bad["known"] is False and "url" in bad["errors"]
 
 
-def test_known_summary_reports_the_latest_disposal(shared_target, user):
+DISPOSAL_READERS = {  # a disposal by psb-44 on referral a (edu-44's): its agency and the referring side read it
+    "psb-44.case_officer": True, "edu-44.intake_officer": True, "moe.intake_officer": True,
+    "edu-11.intake_officer": False, "psb-11.case_officer": False, "cac-44.case_officer": False,
+}
+
+
+@pytest.mark.parametrize("username,reads", DISPOSAL_READERS.items())
+def test_known_summary_reports_the_latest_disposal_only_to_who_may_read_it(shared_target, user, username, reads):
     assignment = shared_target["a"].assignments[0]
     disposition = Disposition(assignment=assignment, proposed_by=user("psb-44.case_officer"), state="approved")
     disposition.actions.append(DispositionAction(target=shared_target["target"], action="stop_access",
                                                  outcome="done", executed_at=utcnow()))
     db.session.add(disposition)
     db.session.flush()
-    summary = known_target_summary(_website("secret-shuake.cn"), user("edu-11.intake_officer"))
-    assert summary["latest_disposal"]["action"] == "stop_access"
-    assert summary["latest_disposal"]["outcome"] == "done"
+    summary = known_target_summary(_website("secret-shuake.cn"), user(username))
+    assert summary["referral_count"] == 3
+    if reads:
+        assert summary["latest_disposal"]["action"] == "stop_access"
+        assert summary["latest_disposal"]["outcome"] == "done"
+    else:
+        assert summary["latest_disposal"] is None
+        assert "stop_access" not in repr(summary) and "approved" not in repr(summary)
+
+
+def test_a_user_seeing_none_of_the_referrals_gets_a_count_only(shared_target, user, login_as):
+    disposition = Disposition(assignment=shared_target["b"].assignments[0], proposed_by=user("psb-11.case_officer"),
+                              state="proposed")
+    disposition.actions.append(DispositionAction(target=shared_target["target"], action="stop_access"))
+    db.session.add(disposition)
+    record_status_check(shared_target["target"], {"status": "online", "method": "http", "detail": "HTTP 200"})
+    db.session.commit()
+    body = login_as("cac-44.case_officer").get("/api/targets/known?kind=website&url=secret-shuake.cn").get_json()
+    assert body["known"] and (body["referral_count"], body["hidden_count"]) == (3, 3)
+    assert (body["target_id"], body["latest_disposal"], body["status"], body["back_online"]) == (None, None, None, False)
+    assert body["visible_referrals"] == []
+    hint = login_as("cac-44.case_officer").get("/referrals/known-target?kind=website&url=secret-shuake.cn")
+    text = hint.get_data(as_text=True)
+    assert "3" in text and "/targets/" not in text and "最近处置" not in text and "stop" not in text
 
 
 @pytest.mark.parametrize("username,visible", SUMMARY_SCOPE.items())

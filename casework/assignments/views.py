@@ -29,9 +29,16 @@ def _apply(kind: str, object_id: int, trigger: str) -> tuple[int, str]:
     obj = LOADERS[kind](object_id, current_user)
     info = next((t for t in available_triggers(obj, current_user) if t.name == trigger), None)
     if info is None:
-        raise NotAllowed(_("This step is not available to you now."))
+        raise NotAllowed(_("This step is not available to you now."), audit=refused_step(obj, trigger))
     fire(obj, trigger, request.form, current_user, expected_version=request.form.get("version", type=int))
     return _referral_id(kind, obj), str(info.label)
+
+
+def refused_step(obj, trigger: str) -> dict:
+    """The audit record of a step refused before the engine ran it, as the engine records its own
+    refusals (``workflow.engine.fire``): event, actor, object, trigger and state."""
+    return {"event": f"{obj.audit_type}.{trigger}"[:64], "actor": current_user._get_current_object(), "obj": obj,
+            "trigger": trigger[:64], "from_state": obj.state}
 
 
 def _fire(kind: str, object_id: int, trigger: str):

@@ -1,69 +1,52 @@
-"""The audit trail, read-only, for the audit administrator alone (others get 404)."""
+"""The audit trail, read-only, for the audit administrator alone (others get 404): readable events,
+filters, paging and export. The chain verification button posts to ``admin.verify_audit_chain``."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
 
-from flask import Blueprint, abort, render_template, request
-from flask_login import current_user, login_required
-from sqlalchemy import select
-
-from casework.audit.models import AuditEvent
-from casework.db_types import LARGEST_BIGINT, database_id
-from casework.extensions import db
+from casework.admin.guard import role_required
+from casework.admin.services import record_trail_export
+from casework.audit import trail
 from casework.read_only import read_only
-from casework.referrals.queries import EARLIEST_DATE, LATEST_DATE
-from casework.web.i18n import CST
+from casework.unit_of_work import transactional
 
 bp = Blueprint("audit", __name__)
 
-PAGE_SIZE = 100
+
+@bp.app_template_global()
+def outcome_labels() -> list[tuple[str, str]]:
+    return [(value, str(label)) for value, label in trail.OUTCOME_LABELS.items()]
 
 
-def _day(value: str | None, end: bool = False) -> datetime | None:
-    try:
-        day = datetime.strptime(value or "", "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    if not EARLIEST_DATE <= day <= LATEST_DATE:
-        return None
-    moment = datetime.combine(day, time.min, tzinfo=CST)
-    return moment + timedelta(days=1) if end else moment
+@bp.app_template_global()
+def export_limit() -> int:
+    return trail.EXPORT_LIMIT
 
-
-def filtered_events(args) -> tuple[object, dict]:
-    """The events query for the filters in ``args`` (event prefix, actor, object, outcome, dates)."""
-    query = select(AuditEvent)
-    filters = {key: (args.get(key) or "").strip() for key in
-               ("event", "actor", "object_type", "object_id", "outcome", "since", "until")}
-    if filters["event"]:
-        query = query.where(AuditEvent.event.startswith(filters["event"]))
-    if filters["actor"]:
-        query = query.where(AuditEvent.actor_name == filters["actor"])
-    if filters["object_type"]:
-        query = query.where(AuditEvent.object_type == filters["object_type"])
-    if (object_id := database_id(filters["object_id"])) is not None:
-        query = query.where(AuditEvent.object_id == object_id)
-    if filters["outcome"]:
-        query = query.where(AuditEvent.outcome == filters["outcome"])
-    if since := _day(filters["since"]):
-        query = query.where(AuditEvent.occurred_at >= since)
-    if until := _day(filters["until"], end=True):
-        query = query.where(AuditEvent.occurred_at < until)
-    return query, filters
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @bp.get("/audit")
 @read_only
-@login_required
+@role_required("audit_admin")
 def index():
-    if not current_user.has_role("audit_admin"):
+    filters = trail.TrailFilters.from_args(request.args)
+    page = trail.trail_page(filters, request.args.get("before"))
+    return render_template("audit/index.html", page=page, filters=filters, verification=None)
+
+
+@bp.get("/audit/export.<fmt>")
+@role_required("audit_admin")
+@transactional
+def export(fmt: str):
+    """The filtered events (newest first, at most ``trail.EXPORT_LIMIT``) as CSV or XLSX; the export
+    itself is recorded."""
+    if fmt not in EXPORT_TYPES:
         abort(404)
-    query, filters = filtered_events(request.args)
-    before = database_id(request.args.get("before"), LARGEST_BIGINT)
-    if before:
-        query = query.where(AuditEvent.seq < before)
-    events = db.session.scalars(query.order_by(AuditEvent.seq.desc()).limit(PAGE_SIZE + 1)).all()
-    more = len(events) > PAGE_SIZE
-    events = events[:PAGE_SIZE]
-    return render_template("audit/index.html", events=events, filters=filters,
-                           next_before=events[-1].seq if more else None)
+    filters = trail.TrailFilters.from_args(request.args)
+    rows = trail.export_events(filters)
+    record_trail_export(filters, {"format": fmt, "rows": len(rows)}, current_user._get_current_object())
+    body = trail.to_csv(rows) if fmt == "csv" else trail.to_xlsx(rows)
+    return Response(body, mimetype=EXPORT_TYPES[fmt], headers={
+        "Content-Disposition": f"attachment; filename=audit-trail.{fmt}", "Cache-Control": "no-store"})

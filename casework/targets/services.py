@@ -1,15 +1,15 @@
 """Target registry services: one normalised entry per target, linked to all its referrals."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from casework.assignments.models import Disposition, DispositionAction
+from casework.assignments.models import Assignment, Disposition, DispositionAction
 from casework.audit.services import record_event
 from casework.db_types import database_id
 from casework.errors import ValidationFailed
 from casework.extensions import db
 from casework.referrals.models import Referral
-from casework.referrals.scoping import referral_scope
+from casework.referrals.scoping import referral_scope, supervised_agency_ids
 from casework.targets import normalize
 from casework.targets.models import TARGET_KINDS, ReferralTarget, Target
 from casework.targets.text import _
@@ -132,12 +132,18 @@ def find_targets(identities: list[tuple[str, str]]) -> dict[tuple[str, str], Tar
     return found
 
 
-def latest_disposal(target_id: int) -> dict | None:
-    """The most recent executed (else proposed) disposal action against the target."""
+def latest_disposal(target_id: int, user) -> dict | None:
+    """The most recent executed (else proposed) disposal action against the target among those whose
+    details ``user`` may read: on referrals in the user's scope, by the user's own agency or on
+    referrals the user's education department supervises (as ``assignments_with_details``)."""
     row = db.session.execute(
         select(DispositionAction, Disposition.state)
         .join(Disposition, DispositionAction.disposition_id == Disposition.id)
-        .where(DispositionAction.target_id == target_id)
+        .join(Assignment, Disposition.assignment_id == Assignment.id)
+        .join(Referral, Assignment.referral_id == Referral.id)
+        .where(DispositionAction.target_id == target_id, referral_scope(user),
+               or_(Assignment.agency_id == user.agency_id,
+                   Referral.origin_agency_id.in_(supervised_agency_ids(user))))
         .order_by(DispositionAction.executed_at.is_(None), DispositionAction.executed_at.desc(),
                   DispositionAction.id.desc())
         .limit(1)
@@ -171,8 +177,9 @@ def known_target_summary(data: dict, user) -> TargetSummary:
 
     Returns ``{"known", "target_id", "kind", "key", "referral_count", "visible_referrals"
     (list of {"id", "number", "title", "state"}), "hidden_count", "latest_disposal",
-    "status", "back_online", "errors"}``. Referrals outside the scope appear only in
-    ``hidden_count``; ``target_id`` is given only when one of its referrals is visible.
+    "status", "back_online", "errors"}``. Referrals outside the scope appear only as a count
+    (``hidden_count``): the target's id, status and latest disposal are given only when one of its
+    referrals is visible, and the disposal only from what the user may read (``latest_disposal``).
     A ``referral_id`` in ``data`` (the referral being edited) is left out of the counts.
     """
     summary = TargetSummary({"known": False, "target_id": None, "kind": None, "key": None, "referral_count": 0,
@@ -193,15 +200,14 @@ def known_target_summary(data: dict, user) -> TargetSummary:
     visible = [r for r in visible_referrals_of(target, user) if r.id != editing]
     if total == 0:
         return summary
-    summary.update(
-        known=True,
-        target_id=target.id if visible else None,
-        referral_count=total,
-        visible_referrals=[{"id": r.id, "number": r.number, "title": r.title, "state": r.state}
-                           for r in visible],
-        hidden_count=total - len(visible),
-        latest_disposal=latest_disposal(target.id),
-        status=target.status,
-        back_online=target.back_online,
-    )
+    summary.update(known=True, referral_count=total, hidden_count=total - len(visible))
+    if visible:
+        summary.update(
+            target_id=target.id,
+            visible_referrals=[{"id": r.id, "number": r.number, "title": r.title, "state": r.state}
+                               for r in visible],
+            latest_disposal=latest_disposal(target.id, user),
+            status=target.status,
+            back_online=target.back_online,
+        )
     return summary

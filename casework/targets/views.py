@@ -79,7 +79,7 @@ def _page(target: Target, referrals: list, *, form=None, errors=None, status: in
         history=history, metric_rows=rows, statuses=TARGET_STATUSES, evidence=evidence,
         agency_summaries={name: summaries[agency_id] for agency_id, name in agencies.items()},
         time_to_offline=metrics.target_time_to_offline(target, referrals),
-        latest_disposal=latest_disposal(target.id),
+        latest_disposal=latest_disposal(target.id, current_user),
         form=form or {}, errors=errors or {},
     ), status
 

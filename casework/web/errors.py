@@ -1,13 +1,22 @@
 """Friendly error pages, and JSON answers for the API."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from casework.admin.denials import note_access_denial
 from casework.errors import DomainError, ValidationFailed
 from casework.evidence.display import file_size
+from casework.extensions import db
+from casework.read_only import READ_ONLY
+from casework.unit_of_work import unit_of_work
+
+log = logging.getLogger(__name__)
 
 
 def _wants_json() -> bool:
@@ -30,9 +39,36 @@ def _own_description(error) -> str | None:
     return description
 
 
+def _names_an_object() -> bool:
+    """The request matched a route that names an object by its id (``/referrals/<int:...>``)."""
+    return request.url_rule is not None and any(
+        isinstance(value, int) for value in (request.view_args or {}).values())
+
+
+def record_access_denial() -> None:
+    """Count a signed-in user's 404 on an object page as an access denial (rate-limited on the trail,
+    ``casework/admin/denials.py``). Runs after the view's work was rolled back, in its own transaction;
+    a failure to record is logged and never turns the 404 into a 500."""
+    if not (current_user.is_authenticated and _names_an_object()):
+        return
+    user_id, path = current_user.id, request.path
+    db.session.info.pop(READ_ONLY, None)  # a read-only page's 404 still leaves its trace
+    db.session.rollback()
+    try:
+        with unit_of_work():
+            note_access_denial(current_user._get_current_object(), {"path": path})
+    except Exception:  # noqa: BLE001  (the 404 answer matters more than the count)
+        log.exception("could not record the access denial of user %s on %s", user_id, path)
+
+
 def register_error_handlers(app: Flask) -> None:
-    for status in (400, 403, 404, 405, 409, 500):
+    for status in (400, 403, 405, 409, 500):
         app.register_error_handler(status, lambda e, s=status: _answer(s, _own_description(e)))
+
+    @app.errorhandler(404)
+    def not_found(error):
+        record_access_denial()
+        return _answer(404, _own_description(error))
 
     @app.errorhandler(413)
     def too_large(error):

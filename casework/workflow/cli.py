@@ -9,7 +9,6 @@ from werkzeug.datastructures import MultiDict
 
 from casework.accounts.models import User
 from casework.assignments.models import Assignment
-from casework.audit.services import record_event
 from casework.cli import check_database, fail
 from casework.errors import DomainError, ValidationFailed
 from casework.extensions import db
@@ -122,26 +121,18 @@ def fire_command(subject, ident, trigger, username, pairs, expected_version) -> 
 @with_appcontext
 def set_clock_command(rule: str, amount: int, unit: str | None, reset: bool) -> None:
     """Override a clock rule in the database (applies to clocks started from now on)."""
-    from casework.workflow.models import ClockRuleOverride
+    from casework.workflow.rule_overrides import override_clock_rule, reset_clock_rule
 
     check_database(current_app._get_current_object())
     declared = declarations().clocks.get(rule)
     if declared is None:
         fail(f"unknown clock rule {rule!r}; known: {', '.join(sorted(declarations().clocks))}")
-    if amount <= 0:
-        fail("the amount must be positive")
-    with unit_of_work():
-        override = db.session.scalar(select(ClockRuleOverride).where(ClockRuleOverride.rule == rule))
-        if reset:
-            if override is not None:
-                db.session.delete(override)
-            record_event("clock_rule.reset", None, None, actor_name="cli", payload={"rule": rule})
-        else:
-            if override is None:
-                override = ClockRuleOverride(rule=rule, unit=unit or declared.unit, amount=amount)
-                db.session.add(override)
-            override.unit, override.amount = unit or override.unit, amount
-            db.session.flush()
-            record_event("clock_rule.override", None, override, actor_name="cli",
-                         payload={"rule": rule, "unit": override.unit, "amount": amount})
+    try:
+        with unit_of_work():
+            if reset:
+                reset_clock_rule(rule, {}, None)
+            else:
+                override_clock_rule(rule, {"unit": unit, "amount": amount}, None)
+    except ValidationFailed as error:
+        fail(error.message)
     click.echo(f"clock rule {rule}: " + ("declared rule restored" if reset else f"{amount} {unit or declared.unit}"))

@@ -1,0 +1,1 @@
+"""The three administrators' pages (三权分立): system, security (clock rules) and audit administrators."""
