@@ -25,6 +25,10 @@ KIND_WORDS = {"holiday": "holiday", "休": "holiday", "假": "holiday", "放假"
 WARN_FROM_MONTH = 11  # from 1 November, next year's missing arrangement is a warning
 
 
+def _refuse(message: str) -> ValidationFailed:
+    return ValidationFailed({"days": message}, message)
+
+
 @dataclass
 class Entered:
     year: int
@@ -43,26 +47,26 @@ def parse_arrangement(text: str) -> list[Arrangement]:
         if not cells or not cells[0] or cells[0].startswith("#"):
             continue
         if len(cells) < 2:
-            raise ValidationFailed(f"line {number}: expected date,kind[,name]")
+            raise _refuse(f"line {number}: expected date,kind[,name]")
         try:
             day = date.fromisoformat(cells[0])
         except ValueError:
-            raise ValidationFailed(f"line {number}: {cells[0][:20]!r} is not a date like 2027-01-01") from None
+            raise _refuse(f"line {number}: {cells[0][:20]!r} is not a date like 2027-01-01") from None
         kind = KIND_WORDS.get(cells[1].lower())
         if kind is None:
-            raise ValidationFailed(f"line {number}: kind must be holiday or workday")
+            raise _refuse(f"line {number}: kind must be holiday or workday")
         if day in seen:
-            raise ValidationFailed(f"line {number}: {day} is listed twice")
+            raise _refuse(f"line {number}: {day} is listed twice")
         if kind == "workday" and day.weekday() < 5:
-            raise ValidationFailed(f"line {number}: {day} is a weekday; a make-up working day falls on a weekend")
+            raise _refuse(f"line {number}: {day} is a weekday; a make-up working day falls on a weekend")
         seen.add(day)
         entry = by_year.setdefault(day.year, Arrangement(day.year, {}, {}))
         (entry.holidays if kind == "holiday" else entry.workdays)[day] = cells[2] if len(cells) > 2 else ""
     if not by_year:
-        raise ValidationFailed("no days given")
+        raise _refuse("no days given")
     for entry in by_year.values():
         if not entry.holidays:
-            raise ValidationFailed(f"{entry.year}: a year's arrangement lists its public holidays")
+            raise _refuse(f"{entry.year}: a year's arrangement lists its public holidays")
     return sorted(by_year.values(), key=lambda a: a.year)
 
 
@@ -77,7 +81,7 @@ def enter_arrangement(arrangement: Arrangement, source: str, actor) -> Entered:
     """Store one year's arrangement (replacing what was stored), audit it, and recompute every running
     clock whose due date was counted provisionally in that year (flushes)."""
     if not 1949 < arrangement.year < 2200:
-        raise ValidationFailed(f"{arrangement.year}: not a year this calendar can hold")
+        raise _refuse(f"{arrangement.year}: not a year this calendar can hold")
     replaced = store.stored_arrangement(arrangement.year) is not None
     store.write_arrangement(arrangement, source, actor)
     record_event("calendar.year_entered", actor, payload={

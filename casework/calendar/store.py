@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from flask import g, has_app_context
@@ -16,6 +17,7 @@ from casework.db_types import utcnow
 from casework.extensions import db
 
 LIBRARY_SOURCE = "chinese_calendar"
+LOCAL = ZoneInfo("Asia/Shanghai")
 HOLIDAY_NAMES_ZH = {
     "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
     "Dragon Boat Festival": "端午节", "Mid-autumn Festival": "中秋节", "National Day": "国庆节",
@@ -72,6 +74,11 @@ def current_calendar() -> HolidayCalendar:
         calendar = _cached[1]
     g.holiday_calendar = calendar
     return calendar
+
+
+def provisional_due(moment: datetime | None) -> bool:
+    """Whether a due date falls in a year whose holiday arrangement is not entered (counted Mon–Fri)."""
+    return moment is not None and not current_calendar().knows(moment.astimezone(LOCAL).year)
 
 
 def forget_loaded_calendar() -> None:
