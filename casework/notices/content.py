@@ -87,12 +87,15 @@ def _targets(referral) -> list[dict]:
     return rows
 
 
+LETTER_KINDS = ("referral_letter", "transfer_letter")  # the letters that hand a referral to an agency
+
+
 def _letter_number(assignment) -> str:
     from casework.notices.models import Notice
 
     number = db.session.scalar(
         select(Notice.document_number).where(Notice.assignment_id == assignment.id,
-                                              Notice.kind == "referral_letter")
+                                              Notice.kind.in_(LETTER_KINDS))
         .order_by(Notice.id.desc()).limit(1))
     return f"（{number}）" if number else ""
 
@@ -295,7 +298,73 @@ def reconsideration_request(referral, assignment, issuer, recipient, data) -> Co
     return content
 
 
+def _referral_words(referral, assignment) -> str:
+    return (f"你单位移送的{quoted(referral.title)}线索（线索编号{referral.number}）"
+            f"{_letter_number(assignment)}")
+
+
+def filing_decision(referral, assignment, issuer, recipient, data) -> Content:
+    """立案决定书: the police tell the referring department in writing that they file a case."""
+    note = (data.get("reason") or "").strip()
+    paragraphs = [f"{_referral_words(referral, assignment)}收悉。经审查，我单位认为有犯罪事实需要追究刑事责任，"
+                  f"根据《中华人民共和国刑事诉讼法》第一百一十二条之规定，决定立案侦查。"]
+    if note:
+        paragraphs.append(f"说明：{note}")
+    content = Content(title=f"关于{quoted(referral.title)}线索的立案决定书", recipient=recipient,
+                      paragraphs=paragraphs, closing="特此告知。")
+    content.facts = {"decision": "filed", "note": note}
+    return content
+
+
+def acceptance_notice(referral, assignment, issuer, recipient, data) -> Content:
+    """受理通知书: the market regulator tells the referring department that it takes the case on."""
+    note = (data.get("reason") or "").strip()
+    paragraphs = [f"{_referral_words(referral, assignment)}及所附材料收悉。经审查，"
+                  f"该线索属于我单位职责范围，我单位决定予以受理，将依法调查处理。"]
+    if note:
+        paragraphs.append(f"说明：{note}")
+    content = Content(title=f"关于{quoted(referral.title)}线索的受理通知书", recipient=recipient,
+                      paragraphs=paragraphs, closing="处理结果将及时反馈你单位。特此通知。")
+    content.facts = {"decision": "accepted", "note": note}
+    return content
+
+
+def reconsideration_decision(referral, assignment, issuer, recipient, data) -> Content:
+    """复议决定书: the original refusal upheld (维持) or reversed (撤销), with reasons."""
+    word = _refusal_word(assignment)
+    upheld = assignment.state == "refusal_upheld"
+    reason = (data.get("reason") or "").strip()
+    outcome = (f"维持原不予{word}决定。" if upheld else
+               f"撤销原不予{word}决定，对该线索予以{word}{'侦查' if word == '立案' else ''}。")
+    content = Content(
+        title=f"关于{quoted(referral.title)}线索的复议决定书", recipient=recipient,
+        paragraphs=[f"你单位就{quoted(referral.title)}线索（线索编号{referral.number}）不予{word}决定提出的复议申请收悉。"
+                    f"经复议，我单位决定：{outcome}",
+                    f"理由如下：{reason}"],
+        closing="本决定为复议决定。" if upheld else "处理结果将及时反馈你单位。",
+    )
+    content.facts = {"decision": "upheld" if upheld else "reversed", "reason": reason}
+    return content
+
+
+def transfer_letter(referral, assignment, issuer, recipient, data) -> Content:
+    """移送管辖函: one agency hands a referral it is not competent for to the competent agency."""
+    origin = referral.origin_agency
+    reason = (data.get("reason") or (assignment.routing_reason if assignment is not None else "") or "").strip()
+    paragraphs = [f"我单位收到{origin.name}移送的{quoted(referral.title)}线索（线索编号{referral.number}）。"
+                  f"经审查，该线索不属于我单位管辖，依法应由你单位管辖。现将该线索及有关材料移送你单位。"]
+    if reason:
+        paragraphs.append(f"移送理由：{reason}")
+    paragraphs.append("涉嫌违法对象如下：")
+    content = Content(title=f"关于移送管辖{quoted(referral.title)}线索的函", recipient=recipient,
+                      paragraphs=paragraphs, targets=_targets(referral), copies=[origin],
+                      closing=f"请你单位依法处理，并将处理结果反馈{origin.name}。")
+    content.facts = {"reason": reason, "from_agency": issuer.code}
+    return content
+
+
 BUILDERS = {fn.__name__: fn for fn in (
     referral_letter, assessment_opinion, receipt, return_notice, refusal_notice,
     disposition_decision, feedback_letter, reminder_letter, reconsideration_request,
+    filing_decision, acceptance_notice, reconsideration_decision, transfer_letter,
 )}

@@ -78,7 +78,7 @@ def correct_notice(old: Notice, actor, data: dict | None = None) -> Notice:
 
 def _has_letter(assignment: Assignment) -> bool:
     return db.session.scalar(select(Notice.id).where(
-        Notice.assignment_id == assignment.id, Notice.kind == "referral_letter").limit(1)) is not None
+        Notice.assignment_id == assignment.id, Notice.kind.in_(builders.LETTER_KINDS)).limit(1)) is not None
 
 
 def _subject_name(subject) -> str:
@@ -99,7 +99,7 @@ def _check_state(kind: str, subject) -> None:
             raise NoticeRefused(f"no reminder for a {name} that has ended ({subject.state})")
         return
     allowed = set(producing_states(name, kind))
-    if kind == "referral_letter" and name == "assignment":
+    if kind in builders.LETTER_KINDS and name == "assignment":
         allowed.add("sent")
     if subject.state not in allowed:
         raise NoticeRefused(f"a {name} in state {subject.state!r} does not produce a {kind} "
@@ -112,7 +112,7 @@ def _parties(kind: str, subject, actor, data: dict):
     referral = assignment.referral if assignment is not None else subject
     origin = referral.origin_agency
     actor_agency = actor.agency if actor is not None else None
-    if kind == "referral_letter":
+    if kind in ("referral_letter", "transfer_letter"):
         if assignment is not None and assignment.state == "transferred":
             successor = db.session.scalar(select(Assignment).where(
                 Assignment.transferred_from_id == assignment.id).order_by(Assignment.id.desc()).limit(1))
@@ -121,7 +121,8 @@ def _parties(kind: str, subject, actor, data: dict):
         return referral, assignment, actor_agency or origin, assignment.agency
     if kind == "assessment_opinion":
         return referral, None, actor_agency or origin, None
-    if kind in ("receipt", "return_notice", "refusal_notice", "feedback_letter"):
+    if kind in ("receipt", "return_notice", "refusal_notice", "feedback_letter", "filing_decision",
+                "acceptance_notice", "reconsideration_decision"):
         return referral, assignment, actor_agency or assignment.agency, origin
     if kind == "disposition_decision":
         return referral, assignment, actor_agency or assignment.agency, None
@@ -160,7 +161,7 @@ def _validate(kind: str, issuer: Agency, recipient: Agency | None, content, data
     missing = missing_characters(text)
     if missing:
         errors["characters"] = f"no installed font can print: {' '.join(missing)}"
-    if kind == "referral_letter" and recipient is None:
+    if kind in builders.LETTER_KINDS and recipient is None:
         errors["agency"] = "the referral letter has no recipient agency"
     if errors:
         raise ValidationFailed(errors, message=f"the {kind} cannot be issued")
