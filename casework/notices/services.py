@@ -16,11 +16,13 @@ from casework.db_types import database_id, utcnow
 from casework.errors import DomainError, NotAllowed, ValidationFailed
 from casework.extensions import db
 from casework.notices import content as builders
+from casework.notices.content import title_lines as balanced_lines
 from casework.notices.fonts import missing_characters
 from casework.notices.kinds import KINDS, final_states, producing_states
 from casework.notices.models import Notice
 from casework.notices.numbering import take_number
 from casework.notices.render import local_date, qr_data_uri, render_notice
+from casework.notices.seal import seal_data_uri, seal_image, seal_record
 from casework.referrals.models import Referral
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -222,12 +224,15 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
             verification_code=_new_code(), supersedes=supersedes,
         )
         structured = _structured(notice, KINDS[kind].title_zh, content, referral, assignment, data)
+        seal = seal_image(issuer)
+        structured["seal"] = seal_record(seal)
         structured["enclosures"] = [{"file": enclosure_name(n), "document_number": n.document_number,
                                      "sha256": n.sha256} for n in enclosed]
         structured["form"] = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool, list, dict))}
         structured = json.loads(json.dumps(structured, ensure_ascii=False, default=str))
         attachment = json.dumps(structured, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
-        rendered = render_notice(f"notices/{kind}.html", _template_context(notice, content, issuer, recipient),
+        rendered = render_notice(f"notices/{kind}.html",
+                                 {**_template_context(notice, content, issuer, recipient), "seal_uri": seal_data_uri(seal)},
                                  attachment, issued_at, [(enclosure_name(n), n.pdf) for n in enclosed])
         notice.pdf = rendered.pdf
         notice.page_count = rendered.pages
@@ -241,32 +246,6 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
         "assignment_id": notice.assignment_id, "supersedes": supersedes.id if supersedes is not None else None,
     }, actor_name=None if actor is not None else "system")
     return notice
-
-
-def balanced_lines(text: str, width: int) -> list[str]:
-    """Split a title into lines of nearly equal length (GB/T 9704: symmetric, words kept whole).
-
-    Two-line titles break near the middle, preferably after closing or before opening punctuation,
-    or after 的; never before closing or after opening punctuation."""
-    if len(text) <= width:
-        return [text]
-    count = -(-len(text) // width)
-    if count > 2:
-        size = -(-len(text) // count)
-        return [text[i:i + size] for i in range(0, len(text), size)]
-    middle = -(-len(text) // 2)
-
-    def cost(cut: int) -> float:
-        before, after = text[cut - 1], text[cut]
-        if after in "”’》）〕，。、；：" or before in "“‘《（〔":
-            return 99
-        word_edge = 0 if before in "”》）" else 0.5 if after in "“《（" else 1 if before == "的" else 2
-        return word_edge + abs(cut - middle) / 10
-
-    cuts = [cut for cut in range(middle - 4, middle + 5) if 0 < cut < len(text)
-            and cut <= width and len(text) - cut <= width]
-    cut = min(cuts, key=cost) if cuts else middle
-    return [text[:cut], text[cut:]]
 
 
 def enclosure_name(notice: Notice) -> str:
