@@ -23,7 +23,7 @@ ADMIN_ROLE = "security_admin"
 
 class ArrangementForm(FlaskForm):
     days = TextAreaField(_l("Days"), validators=[DataRequired(), Length(max=20000)])
-    source = StringField(_l("Source"), validators=[Length(max=200)])
+    source = StringField(_l("Source of the arrangement"), validators=[Length(max=200)])
 
 
 def _admin_only() -> None:
