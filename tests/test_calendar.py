@@ -158,3 +158,17 @@ def test_the_seeded_table_is_the_librarys(db_session):
     assert store.stored_arrangement(2026) == store.library_arrangement(2026)
     assert store.stored_arrangement(2026).holidays[date(2026, 10, 1)] == "国庆节"
     assert services.seed_from_library() == []  # every year the library knows is stored already
+
+
+def test_correcting_a_stored_year_recounts_the_clocks_that_reach_into_it(db_session):
+    referral = routed_referral("44", "cac-44")
+    assignment = assignment_of(referral, "cac-44")
+    stop_clock(assignment, "receipt")
+    clock = start_clock(assignment, "acceptance", now=datetime(2026, 12, 28, 9, tzinfo=CST).astimezone(timezone.utc))
+    assert _local_day(clock.due_at) == date(2026, 12, 31) and clock.calendar_note == ""
+    corrected = store.stored_arrangement(2026)
+    corrected.holidays[date(2026, 12, 31)] = "测试更正"
+    entered = services.enter_arrangement(corrected, "更正", None)
+    assert entered.recomputed == 1
+    assert _local_day(clock.due_at) == date(2027, 1, 1) and "2027" in clock.calendar_note
+    assert assignment.due_at == clock.due_at

@@ -88,7 +88,7 @@ def enter_arrangement(arrangement: Arrangement, source: str, actor) -> Entered:
         "year": arrangement.year, "source": source, "replaced": replaced,
         "holidays": [d.isoformat() for d in arrangement.holidays],
         "workdays": [d.isoformat() for d in arrangement.workdays]})
-    recomputed = recompute_clocks(arrangement.year, actor)
+    recomputed = recompute_clocks(arrangement.year, actor, corrected=replaced)
     return Entered(arrangement.year, len(arrangement.holidays), len(arrangement.workdays), recomputed)
 
 
@@ -99,13 +99,25 @@ def provisional_clocks(year: int | None = None) -> list[Clock]:
     return [c for c in found if year is None or str(year) in c.calendar_note]
 
 
-def recompute_clocks(year: int, actor) -> int:
-    """Recount the running clocks counted provisionally in ``year``; approved extensions are counted
-    again on top. Each changed due date is audited."""
+def _counted_in(clock: Clock, year: int) -> bool:
+    local = clocks.LOCAL
+    return clock.unit != "hours" and clock.started_at.astimezone(local).year <= year <= clock.due_at.astimezone(local).year
+
+
+def recompute_clocks(year: int, actor, *, corrected: bool = False) -> int:
+    """Recount the running clocks counted provisionally in ``year`` (and, when a stored arrangement was
+    ``corrected``, every running day-counted clock whose period reaches into it); approved extensions are
+    counted again on top. Each recount is audited with the due date before and after."""
     changed = 0
-    for clock in provisional_clocks(year):
-        before = clock.due_at
+    candidates = provisional_clocks(year)
+    if corrected:
+        running = db.session.scalars(select(Clock).where(Clock.stopped_at.is_(None)).order_by(Clock.due_at))
+        candidates += [c for c in running if c not in candidates and _counted_in(c, year)]
+    for clock in candidates:
+        before, note = clock.due_at, clock.calendar_note
         clocks.recount_clock(clock)
+        if (before, note) == (clock.due_at, clock.calendar_note):
+            continue
         subject = db.session.get(SUBJECTS[clock.subject_type], clock.subject_id)
         if subject is not None:
             clocks.sync_subject(subject)

@@ -1,15 +1,11 @@
 """Start-up check: from 1 November, warn when next year's holiday arrangement is not entered."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from casework.calendar import services
 from casework.extensions import db
-
-log = logging.getLogger("casework.calendar")
 
 
 def check_next_year(app: Flask) -> int | None:
@@ -27,6 +23,5 @@ def check_next_year(app: Flask) -> int | None:
         message = (f"calendar: the holiday arrangement for {year} is not entered; due dates in {year} are "
                    f"counted Monday to Friday (暂按工作日计算) until it is: /admin/calendar or 'casework calendar import'")
         app.logger.warning(message)
-        log.warning(message)
     app.extensions["casework_calendar_missing_year"] = year
     return year
