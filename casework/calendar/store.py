@@ -93,6 +93,16 @@ def stored_years() -> list[CalendarYear]:
     return list(db.session.scalars(select(CalendarYear).order_by(CalendarYear.year)))
 
 
+def day_counts() -> dict[int, tuple[int, int]]:
+    """{year: (holidays, make-up working days)} of every stored year, in one query."""
+    counts: dict[int, list[int]] = {}
+    rows = db.session.execute(select(CalendarDay.year, CalendarDay.kind, func.count())
+                              .group_by(CalendarDay.year, CalendarDay.kind))
+    for year, kind, number in rows:
+        counts.setdefault(year, [0, 0])[DAY_KINDS.index(kind)] = number
+    return {year: tuple(pair) for year, pair in counts.items()}
+
+
 def stored_arrangement(year: int) -> Arrangement | None:
     if db.session.get(CalendarYear, year) is None:
         return None

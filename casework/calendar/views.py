@@ -14,6 +14,7 @@ from casework.calendar import services, store
 from casework.calendar.startup import check_next_year
 from casework.calendar.periods import PROVISIONAL_EN, PROVISIONAL_ZH
 from casework.errors import DomainError
+from casework.read_only import read_only
 from casework.unit_of_work import unit_of_work
 from casework.workflow import clocks
 
@@ -38,11 +39,7 @@ def _page(form: ArrangementForm, shown_year: int | None):
     return render_template("calendar/admin.html", form=form, years=years, today=today,
                            missing_next=services.missing_next_year(today), shown=shown, shown_year=shown_year,
                            provisional=services.provisional_clocks(), terms=clocks.rule_terms,
-                           day_counts={y.year: _counts(store.stored_arrangement(y.year)) for y in years})
-
-
-def _counts(arrangement) -> tuple[int, int]:
-    return (len(arrangement.holidays), len(arrangement.workdays)) if arrangement else (0, 0)
+                           day_counts=store.day_counts())
 
 
 def _year_arg() -> int | None:
@@ -51,6 +48,7 @@ def _year_arg() -> int | None:
 
 
 @bp.get("/admin/calendar")
+@read_only
 @login_required
 def index():
     _admin_only()
