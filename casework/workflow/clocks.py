@@ -25,11 +25,7 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 @dataclass(frozen=True)
 class Due:
     at: datetime
-    note: str = ""
-
-    @property
-    def provisional(self) -> bool:
-        return bool(self.note)
+    note: str = ""  # "暂按工作日计算（…）" when a year it reaches into has no holiday arrangement
 
 
 def provisional_note(years) -> str:
