@@ -136,8 +136,10 @@ def test_from_1_november_next_years_missing_arrangement_is_a_warning(app, db_ses
     ("2027-01-04,workday", "weekday"), ("2027-01-01,holiday\n2027-01-01,holiday", "twice"),
     ("2027-13-01,holiday", "not a date"), ("2027-01-01,party", "holiday or workday"),
     ("2027-02-20,workday", "public holidays"), ("# nothing", "no days"), ("2027-01-01", "expected"),
+    ("2027-01-01,holiday,\ud800", "control characters"), ('2027-01-01,holiday,"元旦', "line 1"),
 ])
 def test_the_import_format_is_checked(text, says):
+    """(Also lone surrogates, which no browser form can send.)"""
     with pytest.raises(ValidationFailed) as caught:
         services.parse_arrangement(text)
     assert says in caught.value.message
@@ -172,3 +174,13 @@ def test_correcting_a_stored_year_recounts_the_clocks_that_reach_into_it(db_sess
     assert entered.recomputed == 1
     assert _local_day(clock.due_at) == date(2027, 1, 1) and "2027" in clock.calendar_note
     assert assignment.due_at == clock.due_at
+
+
+@pytest.mark.parametrize("days, source", [
+    ("2027-01-01,holiday,元\x00旦", ""), ("2027-01-01,holiday,元旦", "国办\x00发"),
+    ("\x00" * 50, ""), ("2027-01-01,holiday," + "节" * 41, ""),
+])
+def test_bad_text_in_the_browser_is_a_form_error_not_a_500(admin_client, days, source):
+    response = admin_client().post("/admin/calendar", data={"days": days, "source": source})
+    assert response.status_code == 400
+    assert store.stored_arrangement(2027) is None

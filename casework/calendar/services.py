@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -29,6 +30,16 @@ def _refuse(message: str) -> ValidationFailed:
     return ValidationFailed({"days": message}, message)
 
 
+def plain_text(value: str, what: str, limit: int) -> str:
+    """``value`` stripped, refused when it carries control characters or lone surrogates or is too long."""
+    value = (value or "").strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise _refuse(f"{what} contains control characters")
+    if len(value) > limit:
+        raise _refuse(f"{what} is longer than {limit} characters")
+    return value
+
+
 @dataclass
 class Entered:
     year: int
@@ -42,7 +53,12 @@ def parse_arrangement(text: str) -> list[Arrangement]:
     grouped by year. Raises ``ValidationFailed`` naming the first bad line."""
     by_year: dict[int, Arrangement] = {}
     seen: set[date] = set()
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader, rows = csv.reader(io.StringIO(text), strict=True), []
+    try:
+        rows.extend((reader.line_num, row) for row in reader)
+    except csv.Error as exc:
+        raise _refuse(f"line {reader.line_num}: {exc}") from None
+    for number, row in rows:
         cells = [c.strip() for c in row]
         if not cells or not cells[0] or cells[0].startswith("#"):
             continue
@@ -61,7 +77,8 @@ def parse_arrangement(text: str) -> list[Arrangement]:
             raise _refuse(f"line {number}: {day} is a weekday; a make-up working day falls on a weekend")
         seen.add(day)
         entry = by_year.setdefault(day.year, Arrangement(day.year, {}, {}))
-        (entry.holidays if kind == "holiday" else entry.workdays)[day] = cells[2] if len(cells) > 2 else ""
+        name = plain_text(cells[2], f"line {number}: the name", 40) if len(cells) > 2 else ""
+        (entry.holidays if kind == "holiday" else entry.workdays)[day] = name
     if not by_year:
         raise _refuse("no days given")
     for entry in by_year.values():
@@ -82,6 +99,7 @@ def enter_arrangement(arrangement: Arrangement, source: str, actor) -> Entered:
     clock whose due date was counted provisionally in that year (flushes)."""
     if not 1949 < arrangement.year < 2200:
         raise _refuse(f"{arrangement.year}: not a year this calendar can hold")
+    source = plain_text(source, "the source", 200)
     replaced = store.stored_arrangement(arrangement.year) is not None
     store.write_arrangement(arrangement, source, actor)
     record_event("calendar.year_entered", actor, payload={

@@ -69,7 +69,7 @@ def enter():
         return _page(form, None), 400
     try:
         with unit_of_work():
-            entered = [services.enter_arrangement(a, form.source.data.strip() or "manual", current_user)
+            entered = [services.enter_arrangement(a, (form.source.data or "").strip() or "manual", current_user)
                        for a in services.parse_arrangement(form.days.data)]
     except DomainError as error:
         form.days.errors = [*form.days.errors, error.message]
