@@ -46,6 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
     from casework.web import register_web
 
     register_web(app)
+    from casework.calendar.views import init_calendar
+
+    init_calendar(app)
     from casework.cli import register_cli
 
     register_cli(app)

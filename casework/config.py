@@ -1,8 +1,43 @@
 """Configuration from environment variables; secrets never live in code."""
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
+
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def public_url_problem(url: str | None) -> str | None:
+    """Why ``url`` cannot be the public address printed on notices (their verification links), or None.
+
+    Production needs an https address that others can reach: not unset, not loopback."""
+    url = (url or "").strip()
+    if not url:
+        return "CASEWORK_PUBLIC_URL is not set: notices would print a verification link nobody can open"
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return f"CASEWORK_PUBLIC_URL {url[:80]!r} is not a URL"
+    if parts.scheme != "https":
+        return f"CASEWORK_PUBLIC_URL must be an https address, not {url[:80]!r}"
+    if not host:
+        return f"CASEWORK_PUBLIC_URL {url[:80]!r} names no host"
+    if _loopback(host):
+        return f"CASEWORK_PUBLIC_URL {url[:80]!r} points at this machine (loopback), not at the public address"
+    return None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -39,10 +74,12 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "LOGIN_LOCK_MINUTES": 15,
         "MAX_CONTENT_LENGTH": int(os.environ.get("CASEWORK_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
         "EVIDENCE_DIR": os.environ.get("CASEWORK_EVIDENCE_DIR", str(instance_path / "evidence")),
+        # Seal images <agency code>.png printed over the notices' dates (casework/notices/seal.py).
+        "NOTICE_SEAL_DIR": os.environ.get("CASEWORK_SEAL_DIR", str(instance_path / "seals")),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "DISPLAY_TIMEZONE": "Asia/Shanghai",
-        "PUBLIC_BASE_URL": os.environ.get("CASEWORK_PUBLIC_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_BASE_URL": os.environ.get("CASEWORK_PUBLIC_URL") or DEVELOPMENT_PUBLIC_URL,
         "DEMO": False,
         # Rendered inbox lists kept per worker process (0: render every request).
         "DESK_CACHE_SIZE": int(os.environ.get("CASEWORK_DESK_CACHE_SIZE", "512")),

@@ -5,6 +5,7 @@ from casework.assignments.models import (  # noqa: F401
     Assignment, AssignmentNote, Disposition, DispositionAction,
 )
 from casework.audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from casework.calendar.models import CalendarDay, CalendarYear  # noqa: F401
 from casework.referrals.models import Assessment, Referral  # noqa: F401
 from casework.targets.models import ReferralTarget, Target, TargetStatusCheck  # noqa: F401
 from casework.evidence.models import Evidence  # noqa: F401

@@ -95,9 +95,33 @@ def test_entry_point_is_installed():
 
 def test_gunicorn_stops_with_one_line_when_the_database_is_unreachable():
     env = {**os.environ, "CASEWORK_DATABASE_URL": "postgresql+psycopg://nobody:secret@127.0.0.1:9/none",
-           "CASEWORK_SECRET_KEY": "cli-test"}
+           "CASEWORK_SECRET_KEY": "cli-test", "CASEWORK_PUBLIC_URL": "https://casework.example.gov.cn"}
     result = subprocess.run([sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "casework.wsgi:app"],
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 3
     ours = [line for line in result.stderr.splitlines() if line.startswith("casework:")]
     assert len(ours) == 1 and "cannot reach the database" in ours[0] and "secret" not in ours[0]
+
+
+@pytest.mark.parametrize("public_url, says", [
+    (None, "is not set"), ("http://casework.example.gov.cn", "must be an https address"),
+    ("https://127.0.0.1:8443", "loopback"), ("https://localhost", "loopback"), ("https://[::1]/", "loopback"),
+])
+def test_gunicorn_refuses_a_wrong_public_url_with_one_line(tmp_path, public_url, says):
+    env = {key: value for key, value in os.environ.items() if key != "CASEWORK_PUBLIC_URL"}
+    env.update({"CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite'}", "CASEWORK_SECRET_KEY": "cli-test"})
+    if public_url is not None:
+        env["CASEWORK_PUBLIC_URL"] = public_url
+    result = subprocess.run([sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--timeout", "20",
+                             "casework.wsgi:app"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    ours = [line for line in result.stderr.splitlines() if line.startswith("casework:")]
+    assert len(ours) == 1 and "CASEWORK_PUBLIC_URL" in ours[0] and says in ours[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_a_public_https_address_passes_the_check():
+    from casework.config import public_url_problem
+
+    assert public_url_problem("https://casework.example.gov.cn") is None
+    assert public_url_problem("https://10.0.0.5/casework") is None

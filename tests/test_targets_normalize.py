@@ -19,7 +19,18 @@ SAME_SITE = {
         "http://例子.中国/课程", "https://www.例子.中国/课程/", "xn--fsqu00a.xn--fiqs8s/%e8%af%be%e7%a8%8b",
         "http://例子。中国/%E8%AF%BE%E7%A8%8B/",
     ],
-    "shuake.cn:8080/course": ["shuake.cn:8080/course", "http://www.shuake.cn:8080/course/"],
+    "shuake.cn:8080/course": ["shuake.cn:8080/course", "http://www.shuake.cn:8080/course/",
+                              "https://m.shuake.cn:8080/course"],
+    # the mobile and WAP hosts of a site are the site
+    "shuake.com.cn/course": ["m.shuake.com.cn/course", "wap.shuake.com.cn/course/", "mobile.shuake.com.cn/course",
+                             "https://WWW.M.shuake.com.cn/course", "http://shuake.com.cn/course"],
+    "kc.shuake.cn": ["kc.shuake.cn", "m.kc.shuake.cn", "https://wap.kc.shuake.cn/", "www.kc.shuake.cn"],
+    # a tenant of a shared platform is its own site; its mobile host folds into it, not into the platform
+    "shuake123.github.io": ["https://shuake123.github.io/", "m.shuake123.github.io", "www.shuake123.github.io"],
+    "shuakeshop.taobao.com": ["https://shuakeshop.taobao.com", "m.shuakeshop.taobao.com",
+                              "https://wap.shuakeshop.taobao.com/"],
+    "taobao.com": ["taobao.com", "www.taobao.com", "m.taobao.com"],
+    "shuake.gitee.io/course": ["https://shuake.gitee.io/course/", "http://m.shuake.gitee.io/course"],
     "item.taobao.com/item.htm?id=42": ["https://item.taobao.com/item.htm?id=42&spm=a1z10",
                                        "item.taobao.com/item.htm?id=42"],
     "203.0.113.7": ["203.0.113.7", "http://203.0.113.7:80/"],
@@ -34,7 +45,9 @@ def test_spellings_of_one_site_share_a_key(key, spelling):
 
 DIFFERENT = [
     "shuake.cn", "shuake.com.cn", "shuake.com", "shuake.cn:8080", "shuake.cn/course", "shuake.cn/Course",
-    "m.shuake.cn", "a.github.io", "b.github.io", "item.taobao.com/item.htm?id=42",
+    "kc.shuake.cn", "a.github.io", "b.github.io", "m.github.io",
+    "shop1.taobao.com", "shop2.taobao.com", "taobao.com", "a.myshopify.com", "b.myshopify.com",
+    "a.weidian.com", "b.weidian.com", "a.m.shuake.cn", "item.taobao.com/item.htm?id=42",
     "item.taobao.com/item.htm?id=43", "例子.中国", "例子.cn", "203.0.113.7", "203.0.113.8",
 ]
 
@@ -42,6 +55,15 @@ DIFFERENT = [
 def test_different_sites_never_merge():
     keys = [normalize_url(u)["key"] for u in DIFFERENT]
     assert len(set(keys)) == len(keys)
+
+
+def test_shared_platforms_come_from_the_public_suffix_lists_private_section_and_the_data_file():
+    from casework.targets.normalize import shared_platforms
+
+    assert {"taobao.com", "jd.com", "weidian.com", "gitee.io"} <= shared_platforms()
+    # github.io and myshopify.com are in the private section of the bundled public suffix list (offline)
+    assert normalize_url("m.github.io")["key"] == "m.github.io"
+    assert normalize_url("https://m.x.myshopify.com")["key"] == "x.myshopify.com"
 
 
 def test_registrable_domain_uses_the_public_suffix_list():

@@ -252,3 +252,47 @@ def test_api_known_refuses_a_malformed_target_with_400(login_as, query, field):
     response = login_as("cac-44.case_officer").get(f"/api/targets/known?{query}")
     assert response.status_code == 400 and field in response.get_json()["errors"]
     assert "IPv6" not in repr(response.get_json())
+
+
+def test_migration_0104_merges_entries_whose_keys_now_coincide_and_keeps_their_history(db_session, user):
+    """A database with both spellings (m. and wap. hosts registered before they folded): the entries merge into
+    the oldest, which takes over the referral links, status checks and missing attributes."""
+    from casework.referrals.models import Referral
+    from casework.targets.models import ReferralTarget
+    from casework.targets.rekey import rekey_websites
+
+    actor = user("edu-44.intake_officer")
+    first = make_referral(actor, targets=[_website("https://rekey-shuake.cn/")])
+    second = make_referral(user("edu-11.intake_officer"), targets=[_website("https://rekey-shuake.cn/")])
+    site = first.targets[0]
+    old = []
+    for spelling in ("m.rekey-shuake.cn", "wap.rekey-shuake.cn"):  # as keyed before 0104
+        target = Target(kind="website", key=spelling, name="代刷网课", url=f"https://{spelling}/",
+                        domain=spelling, registrable_domain="rekey-shuake.cn", icp_number="粤ICP备12345678号",
+                        ip_addresses=[])
+        db.session.add(target)
+        old.append(target)
+    other = Target(kind="website", key="m.rekey-other.cn", name="另一网站", url="https://m.rekey-other.cn/",
+                   ip_addresses=[])
+    db.session.add(other)
+    db.session.flush()
+    db.session.add(ReferralTarget(referral=first, target=old[0]))  # the same referral names both spellings
+    db.session.add(ReferralTarget(referral=second, target=old[1]))
+    third = make_referral(actor, targets=[_website("https://unrelated-rekey.cn/")])
+    db.session.add(ReferralTarget(referral=third, target=old[1]))
+    record_status_check(old[0], {"status": "offline", "method": "manual", "detail": "已下线"}, actor)
+    db.session.commit()
+    site_id, old_ids, third_id = site.id, [t.id for t in old], third.id
+
+    merged = rekey_websites(db.session.connection())
+    db.session.expire_all()
+
+    assert merged == {old_ids[0]: site_id, old_ids[1]: site_id}
+    assert db.session.scalar(select(func.count()).select_from(Target).where(Target.id.in_(old_ids))) == 0
+    survivor = db.session.get(Target, site_id)
+    assert survivor.key == "rekey-shuake.cn" and survivor.icp_number == "粤ICP备12345678号"
+    assert sorted(link.referral_id for link in survivor.referral_links) == sorted([first.id, second.id, third_id])
+    assert [check.detail for check in survivor.checks] == ["已下线"]
+    assert db.session.get(Target, other.id).key == "rekey-other.cn"  # re-keyed, nothing to merge with
+    assert len(db.session.get(Referral, first.id).target_links) == 1
+    assert rekey_websites(db.session.connection()) == {}  # running it again changes nothing

@@ -30,40 +30,83 @@ def due_local(start: datetime, unit: str, amount: int):
     return due.at.astimezone(CST).replace(tzinfo=None), due.note
 
 
-@pytest.mark.parametrize("start, amount, expected", [
+# The official 2026 arrangement (国办发明电〔2025〕7号): 元旦 1–3 Jan (Sun 4 Jan worked); 春节 15–23 Feb
+# (Sat 14 Feb and Sat 28 Feb worked); 劳动节 1–5 May (Sat 9 May worked); 中秋 25–27 Sep and 国庆 1–7 Oct
+# (Sun 20 Sep and Sat 10 Oct worked).
+WORKING_DAYS = [
     # 2025 National Day: 1–8 Oct off; Sunday 28 Sep and Saturday 11 Oct are make-up working days.
     (local(2025, 9, 26, 10), 1, datetime(2025, 9, 28, 23, 59, 59)),
     (local(2025, 9, 26, 10), 3, datetime(2025, 9, 30, 23, 59, 59)),
     (local(2025, 9, 30, 16), 1, datetime(2025, 10, 9, 23, 59, 59)),
     (local(2025, 9, 30, 16), 3, datetime(2025, 10, 11, 23, 59, 59)),
-    # 2026 Spring Festival: 15–23 Feb off; Saturday 14 Feb and Saturday 28 Feb are make-up working days.
+    # 2026 Spring Festival.
     (local(2026, 2, 13, 9), 1, datetime(2026, 2, 14, 23, 59, 59)),
     (local(2026, 2, 13, 9), 2, datetime(2026, 2, 24, 23, 59, 59)),
     (local(2026, 2, 24, 9), 4, datetime(2026, 2, 28, 23, 59, 59)),
+    (local(2026, 2, 12, 9), 10, datetime(2026, 3, 4, 23, 59, 59)),
+    # 2026 Mid-autumn and National Day: Sun 20 Sep worked, 25–27 Sep and 1–7 Oct off, Sat 10 Oct worked.
+    (local(2026, 9, 18, 9), 1, datetime(2026, 9, 20, 23, 59, 59)),
+    (local(2026, 9, 24, 9), 1, datetime(2026, 9, 28, 23, 59, 59)),
+    (local(2026, 9, 28, 9), 3, datetime(2026, 10, 8, 23, 59, 59)),
+    (local(2026, 9, 30, 9), 3, datetime(2026, 10, 10, 23, 59, 59)),
+    (local(2026, 9, 30, 9), 10, datetime(2026, 10, 20, 23, 59, 59)),
     # An ordinary week: Friday + 3 working days skips the weekend.
     (local(2026, 11, 20, 9), 3, datetime(2026, 11, 25, 23, 59, 59)),
-])
-def test_working_days_follow_the_official_calendar(start, amount, expected):
+]
+CALENDAR_DAYS = [
+    # The period ends on a holiday: it runs to the first working day after it.
+    (local(2026, 9, 28, 9), 3, datetime(2026, 10, 8, 23, 59, 59)),  # 1 Oct (国庆) → Thu 8 Oct
+    (local(2026, 9, 30, 23, 30), 3, datetime(2026, 10, 8, 23, 59, 59)),  # 3 Oct (国庆, Saturday) → 8 Oct
+    (local(2026, 9, 20, 9), 3, datetime(2026, 9, 23, 23, 59, 59)),  # an ordinary Wednesday
+    (local(2026, 9, 22, 9), 3, datetime(2026, 9, 28, 23, 59, 59)),  # 25 Sep (中秋) → Mon 28 Sep
+    (local(2026, 9, 7, 9), 30, datetime(2026, 10, 8, 23, 59, 59)),  # 7 Oct (国庆) → 8 Oct
+    (local(2026, 9, 10, 9), 30, datetime(2026, 10, 10, 23, 59, 59)),  # Sat 10 Oct is a make-up working day
+    (local(2026, 9, 11, 9), 30, datetime(2026, 10, 12, 23, 59, 59)),  # Sun 11 Oct → Mon 12 Oct
+    (local(2026, 2, 12, 9), 3, datetime(2026, 2, 24, 23, 59, 59)),  # 15 Feb (春节) → Tue 24 Feb
+    (local(2026, 2, 11, 9), 3, datetime(2026, 2, 14, 23, 59, 59)),  # Sat 14 Feb is a make-up working day
+    (local(2026, 1, 20, 9), 30, datetime(2026, 2, 24, 23, 59, 59)),  # 19 Feb (春节) → 24 Feb
+    (local(2026, 2, 23, 9), 4, datetime(2026, 2, 27, 23, 59, 59)),  # the start day is not counted
+    (local(2026, 2, 26, 9), 2, datetime(2026, 2, 28, 23, 59, 59)),  # Sat 28 Feb is a make-up working day
+    (local(2026, 2, 27, 9), 2, datetime(2026, 3, 2, 23, 59, 59)),  # Sun 1 Mar → Mon 2 Mar
+]
+
+
+@pytest.mark.parametrize("start, amount, expected", WORKING_DAYS)
+def test_working_days_follow_the_official_calendar(db_session, start, amount, expected):
     assert due_local(start, "working_days", amount) == (expected, "")
 
 
-def test_calendar_days_end_with_the_local_day_and_hours_are_exact():
-    assert due_local(local(2026, 9, 30, 23, 30), "calendar_days", 3)[0] == datetime(2026, 10, 3, 23, 59, 59)
+@pytest.mark.parametrize("start, amount, expected", CALENDAR_DAYS)
+def test_calendar_day_periods_ending_on_a_rest_day_run_to_the_next_working_day(db_session, start, amount, expected):
+    assert due_local(start, "calendar_days", amount) == (expected, "")
+
+
+@pytest.mark.parametrize("unit, table", [("working_days", WORKING_DAYS), ("calendar_days", CALENDAR_DAYS)])
+def test_the_stored_calendar_matches_the_library(db_session, unit, table):
+    """The seeded table and chinese_calendar (which knows 国办发明电〔2025〕7号) give the same dates."""
+    from casework.calendar.store import library_calendar
+
+    for start, amount, _expected in table:
+        stored = compute_due(start.astimezone(timezone.utc), unit, amount)
+        assert compute_due(start.astimezone(timezone.utc), unit, amount, library_calendar()) == stored
+
+
+def test_hours_are_exact(db_session):
     start = local(2026, 11, 26, 0, 30)
     assert due_local(start, "hours", 24)[0] == datetime(2026, 11, 27, 0, 30)
 
 
-def test_years_without_an_official_calendar_count_monday_to_friday_and_say_so():
+def test_years_without_a_calendar_count_monday_to_friday_and_say_so(db_session):
     due, note = due_local(local(2026, 12, 30, 10), "working_days", 3)
     assert due == datetime(2027, 1, 4, 23, 59, 59)  # Thu 31 Dec, Fri 1 Jan (no 2027 data), Mon 4 Jan
-    assert "2027" in note and "Monday to Friday" in note
+    assert note.startswith("暂按工作日计算") and "2027年" in note
 
 
-def test_clock_rows_record_the_fallback(db_session):
+def test_clock_rows_record_the_provisional_count(db_session):
     referral = routed_referral("44", "cac-44")
     clock = start_clock(assignment_of(referral, "cac-44"), "feedback",
-                        now=local(2026, 12, 28, 9).astimezone(timezone.utc))
-    assert clock.due_at.astimezone(CST).date().isoformat() == "2027-01-27"
+                        now=local(2026, 11, 28, 9).astimezone(timezone.utc))
+    assert clock.due_at.astimezone(CST).date().isoformat() == "2026-12-28"
     assert clock.calendar_note == ""
     clock = start_clock(assignment_of(referral, "cac-44"), "acceptance",
                         now=local(2026, 12, 30, 9).astimezone(timezone.utc))

@@ -19,6 +19,7 @@ ROLES_BY_PARTY = {
 NOTICE_KINDS = frozenset({
     "referral_letter", "assessment_opinion", "receipt", "return_notice", "refusal_notice",
     "disposition_decision", "feedback_letter", "reminder_letter", "reconsideration_request",
+    "filing_decision", "acceptance_notice", "reconsideration_decision", "transfer_letter",
 })
 FIELD_TYPES = frozenset({
     "text", "textarea", "choice", "multichoice", "agency", "agencies", "target_actions",

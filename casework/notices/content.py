@@ -58,12 +58,92 @@ def action_label(code: str) -> str:
     return code
 
 
+TARGETS_INTRO = "涉嫌违法对象如下："
+
+
+def _sentence(text: str) -> str:
+    """Free text as a sentence of a paragraph: ends with a full stop unless it ends with punctuation."""
+    text = text.strip()
+    return text if not text or text[-1] in "。！？；：…”）" else text + "。"
+
+
 def quoted(text: str) -> str:
     """Chinese quotation: “…”, with quotes inside turned into ‘…’."""
     inner = text.replace("“", "‘").replace("”", "’")
     parts = inner.split('"')
     inner = "".join(part + ("‘" if i % 2 == 0 else "’") for i, part in enumerate(parts[:-1])) + parts[-1]
     return f"“{inner}”"
+
+
+OPENING, CLOSING = "“‘《（〔「", "”’》）〕」"
+NO_LINE_START = CLOSING + "，。、；：？！"
+
+
+def _cut_cost(text: str, cut: int, depth: int) -> float:
+    """How bad a line break before ``text[cut]`` is: never before closing or after opening punctuation,
+    nor inside a Latin word or number; hardly ever inside a quoted name; best after a closing quote."""
+    before, after = text[cut - 1], text[cut]
+    if after in NO_LINE_START or before in OPENING:
+        return 1000
+    if before.isascii() and after.isascii() and before.isalnum() and after.isalnum():
+        return 500
+    if depth > 0:
+        return 50
+    if before in CLOSING:
+        return 0
+    if after in OPENING:
+        return 0.5
+    if before == "的" or text[max(0, cut - 2):cut] in ("关于", "移送", "线索"):
+        return 1
+    return 3
+
+
+def display_width(text: str) -> float:
+    """Width in full-width characters: Latin letters and digits take about half (0.6 to be safe)."""
+    return sum(0.6 if ch.isascii() else 1 for ch in text)
+
+
+def title_lines(text: str, width: int) -> list[str]:
+    """Break a title into lines at most ``width`` characters wide (GB/T 9704: words kept whole, lines
+    balanced): the fewest lines, breaking between words and never inside a quoted name if avoidable."""
+    if display_width(text) <= width:
+        return [text]
+    depths, depth = [0], 0
+    for ch in text:
+        depth += (ch in OPENING) - (ch in CLOSING)
+        depths.append(max(depth, 0))
+    best_lines, best_cost = None, float("inf")
+    for count in (-(-len(text) // width), -(-len(text) // width) + 1):
+        lines, cost = _best_split(text, width, count, depths)
+        if lines is not None and cost + 5 * (count > -(-len(text) // width)) < best_cost:
+            best_lines, best_cost = lines, cost + 5 * (count > -(-len(text) // width))
+    return best_lines or [text[i:i + width] for i in range(0, len(text), width)]
+
+
+def _best_split(text: str, width: int, count: int, depths: list[int]) -> tuple[list[str] | None, float]:
+    """Dynamic programme over break positions: ``count`` lines of at most ``width`` characters."""
+    size = len(text) / count
+    best: dict[tuple[int, int], tuple[float, int]] = {(0, 0): (0.0, -1)}
+    for lines in range(1, count + 1):
+        for end in range(1, len(text) + 1):
+            if (end == len(text)) != (lines == count):
+                continue
+            for start in range(max(0, end - 2 * width), end):
+                if (start, lines - 1) not in best or display_width(text[start:end]) > width:
+                    continue
+                cost = best[(start, lines - 1)][0] + abs(end - start - size) * 0.3
+                if end < len(text):
+                    cost += _cut_cost(text, end, depths[end])
+                if cost < best.get((end, lines), (float("inf"), 0))[0]:
+                    best[(end, lines)] = (cost, start)
+    if (len(text), count) not in best:
+        return None, float("inf")
+    cuts, end = [], len(text)
+    for lines in range(count, 0, -1):
+        start = best[(end, lines)][1]
+        cuts.append(text[start:end])
+        end = start
+    return cuts[::-1], best[(len(text), count)][0]
 
 
 def chinese_date(moment: datetime | None) -> str:
@@ -87,12 +167,15 @@ def _targets(referral) -> list[dict]:
     return rows
 
 
+LETTER_KINDS = ("referral_letter", "transfer_letter")  # the letters that hand a referral to an agency
+
+
 def _letter_number(assignment) -> str:
     from casework.notices.models import Notice
 
     number = db.session.scalar(
         select(Notice.document_number).where(Notice.assignment_id == assignment.id,
-                                              Notice.kind == "referral_letter")
+                                              Notice.kind.in_(LETTER_KINDS))
         .order_by(Notice.id.desc()).limit(1))
     return f"（{number}）" if number else ""
 
@@ -118,23 +201,22 @@ def referral_letter(referral, assignment, issuer, recipient, data) -> Content:
     assessment = referral.assessment
     behaviours = "、".join(label("behaviours", b) for b in (assessment.behaviours if assessment else []))
     conclusion = label("conclusions", assessment.conclusion) if assessment else ""
-    first = (f"{referral.origin_agency.name}在工作中发现{quoted(referral.title)}线索（线索编号{referral.number}），"
+    first = (f"我单位在工作中发现{quoted(referral.title)}线索（线索编号{referral.number}），"
              f"涉嫌提供有偿{behaviours or '刷课'}服务。")
     if conclusion:
         first += f"经研判，{conclusion}。"
     first += f"根据{POLICY}有关规定，现将该线索移送你单位依法处置。"
-    paragraphs = [first]
     reason = _routing_reason(assignment, data) if assignment is not None else ""
     if reason:
-        paragraphs.append(f"移送理由：{reason}")
+        first += f"移送理由：{_sentence(reason)}"
+    paragraphs = [first + TARGETS_INTRO]
     if assignment is not None and assignment.transferred_from is not None:
         paragraphs.insert(0, f"该线索原由{assignment.transferred_from.agency.name}办理，经审查属你单位管辖，"
                              f"依法移送。")
-    paragraphs.append("涉嫌违法对象如下：")
     content = Content(
         title=f"关于移送{quoted(referral.title)}线索的函", recipient=recipient, paragraphs=paragraphs,
         targets=_targets(referral),
-        closing="请你单位依法处置，并于收到本函之日起30日内将处置结果反馈我单位。",
+        closing="请依法处置，并于收到本函之日起30日内反馈处置结果。",
         attachments=["研判意见书"] if assessment else [],
     )
     content.facts = {"conclusion": assessment.conclusion if assessment else None,
@@ -295,7 +377,73 @@ def reconsideration_request(referral, assignment, issuer, recipient, data) -> Co
     return content
 
 
+def _referral_words(referral, assignment) -> str:
+    return (f"你单位移送的{quoted(referral.title)}线索（线索编号{referral.number}）"
+            f"{_letter_number(assignment)}")
+
+
+def filing_decision(referral, assignment, issuer, recipient, data) -> Content:
+    """立案决定书: the police tell the referring department in writing that they file a case."""
+    note = (data.get("reason") or "").strip()
+    paragraphs = [f"{_referral_words(referral, assignment)}收悉。经审查，我单位认为有犯罪事实需要追究刑事责任，"
+                  f"根据《中华人民共和国刑事诉讼法》第一百一十二条之规定，决定立案侦查。"]
+    if note:
+        paragraphs.append(f"说明：{note}")
+    content = Content(title=f"关于{quoted(referral.title)}线索的立案决定书", recipient=recipient,
+                      paragraphs=paragraphs, closing="特此告知。")
+    content.facts = {"decision": "filed", "note": note}
+    return content
+
+
+def acceptance_notice(referral, assignment, issuer, recipient, data) -> Content:
+    """受理通知书: the market regulator tells the referring department that it takes the case on."""
+    note = (data.get("reason") or "").strip()
+    paragraphs = [f"{_referral_words(referral, assignment)}及所附材料收悉。经审查，"
+                  f"该线索属于我单位职责范围，我单位决定予以受理，将依法调查处理。"]
+    if note:
+        paragraphs.append(f"说明：{note}")
+    content = Content(title=f"关于{quoted(referral.title)}线索的受理通知书", recipient=recipient,
+                      paragraphs=paragraphs, closing="处理结果将及时反馈你单位。特此通知。")
+    content.facts = {"decision": "accepted", "note": note}
+    return content
+
+
+def reconsideration_decision(referral, assignment, issuer, recipient, data) -> Content:
+    """复议决定书: the original refusal upheld (维持) or reversed (撤销), with reasons."""
+    word = _refusal_word(assignment)
+    upheld = assignment.state == "refusal_upheld"
+    reason = (data.get("reason") or "").strip()
+    outcome = (f"维持原不予{word}决定。" if upheld else
+               f"撤销原不予{word}决定，对该线索予以{word}{'侦查' if word == '立案' else ''}。")
+    content = Content(
+        title=f"关于{quoted(referral.title)}线索的复议决定书", recipient=recipient,
+        paragraphs=[f"你单位就{quoted(referral.title)}线索（线索编号{referral.number}）不予{word}决定提出的复议申请收悉。"
+                    f"经复议，我单位决定：{outcome}",
+                    f"理由如下：{reason}"],
+        closing="本决定为复议决定。" if upheld else "处理结果将及时反馈你单位。",
+    )
+    content.facts = {"decision": "upheld" if upheld else "reversed", "reason": reason}
+    return content
+
+
+def transfer_letter(referral, assignment, issuer, recipient, data) -> Content:
+    """移送管辖函: one agency hands a referral it is not competent for to the competent agency."""
+    origin = referral.origin_agency
+    reason = (data.get("reason") or (assignment.routing_reason if assignment is not None else "") or "").strip()
+    first = (f"我单位收到{origin.name}移送的{quoted(referral.title)}线索（线索编号{referral.number}）。"
+             f"经审查，该线索不属于我单位管辖，依法应由你单位管辖。现将该线索及有关材料移送你单位。")
+    if reason:
+        first += f"移送理由：{_sentence(reason)}"
+    paragraphs = [first + TARGETS_INTRO]
+    content = Content(title=f"关于移送管辖{quoted(referral.title)}线索的函", recipient=recipient,
+                      paragraphs=paragraphs, targets=_targets(referral), copies=[origin],
+                      closing=f"请你单位依法处理，并将处理结果反馈{origin.name}。")
+    content.facts = {"reason": reason, "from_agency": issuer.code}
+    return content
+
+
 BUILDERS = {fn.__name__: fn for fn in (
     referral_letter, assessment_opinion, receipt, return_notice, refusal_notice,
     disposition_decision, feedback_letter, reminder_letter, reconsideration_request,
+    filing_decision, acceptance_notice, reconsideration_decision, transfer_letter,
 )}

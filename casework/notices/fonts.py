@@ -20,23 +20,33 @@ from pathlib import Path
 log = logging.getLogger("casework.notices")
 
 COMMON_FAMILY = "Casework Serif Common"
+# GB/T 9704: title 方正小标宋简体, body 仿宋_GB2312, first-level headings 黑体 (licensed fonts, first when installed).
 LICENSED_TITLE = ['"方正小标宋简体"', '"FZXiaoBiaoSong-B05S"']
-LICENSED_BODY = ['"仿宋_GB2312"', '"FangSong"']
-FREE_FALLBACKS = ['"Noto Serif CJK SC"', '"Noto Sans CJK SC"', '"FandolFang"', '"Noto Sans CJK TC"',
-                  '"DejaVu Serif"', "serif"]
-CHAIN_NAMES = ["方正小标宋简体", "FZXiaoBiaoSong-B05S", "仿宋_GB2312", "FangSong",
-               "Noto Serif CJK SC", "Noto Sans CJK SC", "FandolFang", "Noto Sans CJK TC"]
+LICENSED_BODY = ['"仿宋_GB2312"', '"FangSong_GB2312"', '"FangSong"', '"STFangsong"']
+LICENSED_HEADING = ['"黑体"', '"SimHei"']
+# Free FangSong-style faces (Debian texlive-lang-chinese: FandolFang): when present they win for the body over
+# the Song-style common font, which stays the fast path for everything else.
+FREE_FANGSONG = ['"FandolFang"']
+FREE_FALLBACKS = ['"Noto Serif CJK SC"', '"Noto Sans CJK SC"', '"Noto Sans CJK TC"', '"DejaVu Serif"', "serif"]
+CHAIN_NAMES = ["方正小标宋简体", "FZXiaoBiaoSong-B05S", "仿宋_GB2312", "FangSong_GB2312", "FangSong", "STFangsong",
+               "黑体", "SimHei", "FandolFang", "Noto Serif CJK SC", "Noto Sans CJK SC", "Noto Sans CJK TC"]
 SOURCES = {400: "Noto Serif CJK SC:style=Regular", 700: "Noto Serif CJK SC:style=Bold"}
 
 _lock = threading.Lock()
 
 
 def title_chain() -> str:
-    return ", ".join(LICENSED_TITLE + LICENSED_BODY + [f'"{COMMON_FAMILY}"'] + FREE_FALLBACKS)
+    return ", ".join(LICENSED_TITLE + [f'"{COMMON_FAMILY}"'] + FREE_FALLBACKS)
 
 
 def body_chain() -> str:
-    return ", ".join(LICENSED_BODY + LICENSED_TITLE + [f'"{COMMON_FAMILY}"'] + FREE_FALLBACKS)
+    """仿宋_GB2312, then a free FangSong face when installed, then the common font and the full fonts."""
+    return ", ".join(LICENSED_BODY + FREE_FANGSONG + [f'"{COMMON_FAMILY}"'] + FREE_FALLBACKS)
+
+
+def heading_chain() -> str:
+    """黑体 for first-level headings (一、二、…), else a sans-serif CJK face."""
+    return ", ".join(LICENSED_HEADING + ['"Noto Sans CJK SC"', f'"{COMMON_FAMILY}"'] + FREE_FALLBACKS)
 
 
 def common_characters() -> list[int]:

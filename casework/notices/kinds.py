@@ -32,6 +32,10 @@ KINDS = {k.name: k for k in (
     NoticeKind("feedback_letter", "letter", "assignment", "处置结果反馈函", "Feedback letter"),
     NoticeKind("reminder_letter", "letter", "any", "催办函", "Reminder"),
     NoticeKind("reconsideration_request", "letter", "assignment", "复议申请", "Reconsideration request"),
+    NoticeKind("filing_decision", "decision", "assignment", "立案决定书", "Decision to file a case"),
+    NoticeKind("acceptance_notice", "letter", "assignment", "受理通知书", "Acceptance notice"),
+    NoticeKind("reconsideration_decision", "decision", "assignment", "复议决定书", "Reconsideration decision"),
+    NoticeKind("transfer_letter", "letter", "assignment", "移送管辖函", "Transfer of jurisdiction"),
 )}
 
 

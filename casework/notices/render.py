@@ -86,6 +86,7 @@ def _unique_associated_files(_document, pdf) -> None:
         files[:] = list(dict.fromkeys(files))
 
 
+SEAL_MM = 42  # the room kept for the issuing agency's seal (a provincial department's round seal)
 BOTTOM_RULE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="170mm" height="1.2mm" viewBox="0 0 1700 12">'
                    '<rect width="1700" height="2" fill="#E60012"/><rect y="6" width="1700" height="6" fill="#E60012"/>'
                    '</svg>')
@@ -94,6 +95,7 @@ BOTTOM_RULE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="170mm" height
 def style_context() -> dict:
     """Fonts and the letter format's red rule 20 mm above the bottom edge (thin over thick)."""
     return {"font_faces": font_faces(), "title_fonts": fonts.title_chain(), "body_fonts": fonts.body_chain(),
+            "heading_fonts": fonts.heading_chain(), "seal_mm": SEAL_MM,
             "bottom_rule": base64.b64encode(BOTTOM_RULE_SVG.encode()).decode("ascii")}
 
 

@@ -16,11 +16,13 @@ from casework.db_types import database_id, utcnow
 from casework.errors import DomainError, NotAllowed, ValidationFailed
 from casework.extensions import db
 from casework.notices import content as builders
+from casework.notices.content import title_lines as balanced_lines
 from casework.notices.fonts import missing_characters
 from casework.notices.kinds import KINDS, final_states, producing_states
 from casework.notices.models import Notice
 from casework.notices.numbering import take_number
 from casework.notices.render import local_date, qr_data_uri, render_notice
+from casework.notices.seal import seal_data_uri, seal_image, seal_record
 from casework.referrals.models import Referral
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -78,7 +80,7 @@ def correct_notice(old: Notice, actor, data: dict | None = None) -> Notice:
 
 def _has_letter(assignment: Assignment) -> bool:
     return db.session.scalar(select(Notice.id).where(
-        Notice.assignment_id == assignment.id, Notice.kind == "referral_letter").limit(1)) is not None
+        Notice.assignment_id == assignment.id, Notice.kind.in_(builders.LETTER_KINDS)).limit(1)) is not None
 
 
 def _subject_name(subject) -> str:
@@ -99,7 +101,7 @@ def _check_state(kind: str, subject) -> None:
             raise NoticeRefused(f"no reminder for a {name} that has ended ({subject.state})")
         return
     allowed = set(producing_states(name, kind))
-    if kind == "referral_letter" and name == "assignment":
+    if kind in builders.LETTER_KINDS and name == "assignment":
         allowed.add("sent")
     if subject.state not in allowed:
         raise NoticeRefused(f"a {name} in state {subject.state!r} does not produce a {kind} "
@@ -112,7 +114,7 @@ def _parties(kind: str, subject, actor, data: dict):
     referral = assignment.referral if assignment is not None else subject
     origin = referral.origin_agency
     actor_agency = actor.agency if actor is not None else None
-    if kind == "referral_letter":
+    if kind in ("referral_letter", "transfer_letter"):
         if assignment is not None and assignment.state == "transferred":
             successor = db.session.scalar(select(Assignment).where(
                 Assignment.transferred_from_id == assignment.id).order_by(Assignment.id.desc()).limit(1))
@@ -121,7 +123,8 @@ def _parties(kind: str, subject, actor, data: dict):
         return referral, assignment, actor_agency or origin, assignment.agency
     if kind == "assessment_opinion":
         return referral, None, actor_agency or origin, None
-    if kind in ("receipt", "return_notice", "refusal_notice", "feedback_letter"):
+    if kind in ("receipt", "return_notice", "refusal_notice", "feedback_letter", "filing_decision",
+                "acceptance_notice", "reconsideration_decision"):
         return referral, assignment, actor_agency or assignment.agency, origin
     if kind == "disposition_decision":
         return referral, assignment, actor_agency or assignment.agency, None
@@ -160,7 +163,7 @@ def _validate(kind: str, issuer: Agency, recipient: Agency | None, content, data
     missing = missing_characters(text)
     if missing:
         errors["characters"] = f"no installed font can print: {' '.join(missing)}"
-    if kind == "referral_letter" and recipient is None:
+    if kind in builders.LETTER_KINDS and recipient is None:
         errors["agency"] = "the referral letter has no recipient agency"
     if errors:
         raise ValidationFailed(errors, message=f"the {kind} cannot be issued")
@@ -221,12 +224,15 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
             verification_code=_new_code(), supersedes=supersedes,
         )
         structured = _structured(notice, KINDS[kind].title_zh, content, referral, assignment, data)
+        seal = seal_image(issuer)
+        structured["seal"] = seal_record(seal)
         structured["enclosures"] = [{"file": enclosure_name(n), "document_number": n.document_number,
                                      "sha256": n.sha256} for n in enclosed]
         structured["form"] = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool, list, dict))}
         structured = json.loads(json.dumps(structured, ensure_ascii=False, default=str))
         attachment = json.dumps(structured, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
-        rendered = render_notice(f"notices/{kind}.html", _template_context(notice, content, issuer, recipient),
+        rendered = render_notice(f"notices/{kind}.html",
+                                 {**_template_context(notice, content, issuer, recipient), "seal_uri": seal_data_uri(seal)},
                                  attachment, issued_at, [(enclosure_name(n), n.pdf) for n in enclosed])
         notice.pdf = rendered.pdf
         notice.page_count = rendered.pages
@@ -240,32 +246,6 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
         "assignment_id": notice.assignment_id, "supersedes": supersedes.id if supersedes is not None else None,
     }, actor_name=None if actor is not None else "system")
     return notice
-
-
-def balanced_lines(text: str, width: int) -> list[str]:
-    """Split a title into lines of nearly equal length (GB/T 9704: symmetric, words kept whole).
-
-    Two-line titles break near the middle, preferably after closing or before opening punctuation,
-    or after 的; never before closing or after opening punctuation."""
-    if len(text) <= width:
-        return [text]
-    count = -(-len(text) // width)
-    if count > 2:
-        size = -(-len(text) // count)
-        return [text[i:i + size] for i in range(0, len(text), size)]
-    middle = -(-len(text) // 2)
-
-    def cost(cut: int) -> float:
-        before, after = text[cut - 1], text[cut]
-        if after in "”’》）〕，。、；：" or before in "“‘《（〔":
-            return 99
-        word_edge = 0 if before in "”》）" else 0.5 if after in "“《（" else 1 if before == "的" else 2
-        return word_edge + abs(cut - middle) / 10
-
-    cuts = [cut for cut in range(middle - 4, middle + 5) if 0 < cut < len(text)
-            and cut <= width and len(text) - cut <= width]
-    cut = min(cuts, key=cost) if cuts else middle
-    return [text[:cut], text[cut:]]
 
 
 def enclosure_name(notice: Notice) -> str:

@@ -3,12 +3,18 @@
 Each ``normalize_*`` function returns a dict of cleaned fields including ``key`` (the
 registry key, unique per kind) or raises ``ValueError`` with a message for the user.
 The public suffix list is the snapshot bundled with tldextract; nothing is fetched.
+
+A website's key names the site: ``www.``, ``m.``, ``wap.`` and ``mobile.`` in front of a host fold
+into it, while a tenant of a shared platform (the private section of the public suffix list, e.g.
+``a.github.io``, or a marketplace or hosting service listed in ``shared_platforms.txt``) keeps its own.
 """
 from __future__ import annotations
 
 import ipaddress
 import re
 import unicodedata
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import idna
@@ -70,9 +76,36 @@ def _canonical_path(path: str) -> str:
     return "/" + "/".join(segments) if segments else ""
 
 
+FOLDED_LABELS = frozenset({"www", "m", "wap", "mobile"})
+SHARED_PLATFORMS_FILE = Path(__file__).with_name("shared_platforms.txt")
+
+
+@lru_cache(maxsize=1)
+def shared_platforms() -> frozenset[str]:
+    """The declared marketplaces and hosting services (registrable domains)."""
+    lines = SHARED_PLATFORMS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.split("#")[0].strip().lower() for line in lines if line.split("#")[0].strip())
+
+
+def site_host(host: dict) -> str:
+    """The host that names the site: leading www/m/wap/mobile labels folded away, but never the label
+    that names a tenant of a shared platform (under a declared platform, the first label below it)."""
+    if host.get("registrable_domain") is None:
+        return host["domain"]
+    labels = [label for label in (host.get("subdomain") or "").split(".") if label]
+    base = host["registrable_domain"]
+    if base in shared_platforms() and labels:
+        tenant = labels.pop()
+        if tenant not in FOLDED_LABELS:
+            base = f"{tenant}.{base}"
+    while labels and labels[0] in FOLDED_LABELS:
+        labels.pop(0)
+    return ".".join([*labels, base])
+
+
 def normalize_url(raw: str | None) -> dict:
     """Website URL → key ``host[:port][/path][?query]``: no scheme, IDNA, lower-case host; ``www.``,
-    default port, fragment, user info, tracking parameters and trailing slash dropped; the
+    ``m.``, ``wap.``, ``mobile.`` (see ``site_host``), default port, fragment, user info, tracking parameters and trailing slash dropped; the
     remaining query parameters sorted; path case kept."""
     text = _clean(raw)
     if not text:
@@ -97,11 +130,7 @@ def normalize_url(raw: str | None) -> dict:
     netloc = netloc.rsplit("@", 1)[-1]
     host_text, port = _split_port(netloc)
     host = normalize_host(host_text)
-    domain = host["domain"]
-    if host.get("subdomain") == "www":
-        domain = host["registrable_domain"]
-    elif (host.get("subdomain") or "").startswith("www."):
-        domain = domain.removeprefix("www.")
+    domain = site_host(host)
     port_part = f":{port}" if port is not None and port != DEFAULT_PORTS[scheme] else ""
     path = _canonical_path(parts.path)
     query = _canonical_query(parts.query)

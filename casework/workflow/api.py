@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from casework.errors import ValidationFailed
 from casework.referrals.scoping import get_assignment_or_404, get_referral_or_404
+from casework.calendar.store import provisional_due
 from casework.unit_of_work import transactional
 from casework.workflow.engine import available_triggers, fire, lifecycle_for
 
@@ -24,6 +25,7 @@ def _triggers_answer(obj):
     return jsonify({
         "id": obj.id, "state": obj.state, "version": obj.version, "lifecycle": lifecycle_for(obj).name,
         "due_at": obj.due_at.isoformat() if obj.due_at else None, "overdue": obj.overdue,
+        "due_provisional": provisional_due(obj.due_at),
         "triggers": [asdict(info) for info in available_triggers(obj, current_user)],
     })
 

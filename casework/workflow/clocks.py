@@ -1,7 +1,8 @@
-"""Due dates from clock rules: calendar days, working days (official holiday calendar) or hours.
+"""Due dates from clock rules: calendar days, working days (the holiday calendar, casework.calendar) or hours.
 
-Working days come from ``chinese_calendar`` (holidays and make-up working days, 调休). For a
-year the package does not cover, Monday to Friday counts, and the clock records that.
+Periods are counted by ``casework.calendar.periods`` on the stored holiday calendar. A due date in a
+year the calendar does not know is counted Monday to Friday; the clock's ``calendar_note`` says so
+("暂按工作日计算…") until that year is entered and the clock is recounted.
 """
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
 from sqlalchemy import select
 
+from casework.calendar import periods
+from casework.calendar.store import current_calendar
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.workflow.models import Clock, ClockExtension, ClockRuleOverride
@@ -23,42 +25,52 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 @dataclass(frozen=True)
 class Due:
     at: datetime
-    note: str = ""
+    note: str = ""  # "暂按工作日计算（…）" when a year it reaches into has no holiday arrangement
 
 
-OFFICIAL_YEARS = frozenset(d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays))
+def provisional_note(years) -> str:
+    return f"{periods.PROVISIONAL_ZH}（{'、'.join(f'{y}年' for y in years)}节假日安排未录入）"
 
 
-def is_working_day(day: date) -> tuple[bool, bool]:
-    """(working?, from the official calendar?). Years the package does not cover count Monday to Friday."""
-    if day.year in OFFICIAL_YEARS:
-        return chinese_calendar.is_workday(day), True
-    return day.weekday() < 5, False
+def is_working_day(day: date, calendar: periods.HolidayCalendar | None = None) -> tuple[bool, bool]:
+    """(working?, from a known holiday arrangement?). Unknown years count Monday to Friday."""
+    calendar = calendar or current_calendar()
+    return calendar.is_working_day(day), calendar.knows(day.year)
 
 
 def _end_of_local_day(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=LOCAL).astimezone(ZoneInfo("UTC"))
 
 
-def compute_due(start: datetime, unit: str, amount: int) -> Due:
-    """The moment a time limit of ``amount`` ``unit`` starting at ``start`` runs out."""
+def compute_due(start: datetime, unit: str, amount: int, calendar: periods.HolidayCalendar | None = None) -> Due:
+    """The moment a time limit of ``amount`` ``unit`` starting at ``start`` runs out (start day not
+    counted; a calendar-day period ending on a rest day or holiday runs to the next working day)."""
     if unit == "hours":
         return Due(start + timedelta(hours=amount))
+    calendar = calendar or current_calendar()
     day = start.astimezone(LOCAL).date()
-    if unit == "calendar_days":
-        return Due(_end_of_local_day(day + timedelta(days=amount)))
-    counted, fallback_years = 0, set()
-    while counted < amount:
-        day += timedelta(days=1)
-        working, official = is_working_day(day)
-        if not official:
-            fallback_years.add(day.year)
-        counted += working
-    note = ""
-    if fallback_years:
-        years = ", ".join(str(y) for y in sorted(fallback_years))
-        note = f"no official holiday calendar for {years}: Monday to Friday counted"
-    return Due(_end_of_local_day(day), note)
+    count = periods.calendar_days_end if unit == "calendar_days" else periods.working_days_end
+    end = count(calendar, day, amount)
+    return Due(_end_of_local_day(end.day), provisional_note(end.provisional_years) if end.provisional else "")
+
+
+def rule_terms(clock: Clock, locale: str | None = "zh") -> str:
+    """How the clock counts, and whether its due date is provisional: "30日（期满遇节假日顺延）"."""
+    text = periods.rule_text(clock.unit, clock.amount, locale)
+    if clock.calendar_note:
+        text += " · " + (periods.PROVISIONAL_ZH if (locale or "zh").startswith("zh") else periods.PROVISIONAL_EN)
+    return text
+
+
+def recount_clock(clock: Clock) -> None:
+    """Count the clock again from its start on the current calendar, approved extensions on top."""
+    due = compute_due(clock.started_at, clock.unit, clock.amount)
+    for request in clock.extensions:
+        if request.state == "approved":
+            due = compute_due(due.at, clock.unit, request.amount)
+    clock.due_at, clock.calendar_note = due.at, due.note
+    if clock.overdue and clock.due_at > utcnow():
+        clock.overdue = False
 
 
 def effective_rule(name: str) -> ClockRule:
@@ -148,6 +160,6 @@ def pending_extension(assignment) -> ClockExtension | None:
 def extend_clock(clock: Clock, amount: int) -> None:
     due = compute_due(clock.due_at, clock.unit, amount)
     clock.due_at = due.at
-    clock.calendar_note = due.note or clock.calendar_note
+    clock.calendar_note = due.note
     if clock.overdue and clock.due_at > utcnow():
         clock.overdue = False

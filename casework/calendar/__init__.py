@@ -1,0 +1,1 @@
+"""The official holiday calendar (public holidays and make-up working days per year) and legal periods."""
