@@ -1,7 +1,7 @@
 """holiday calendar table (seeded from chinese_calendar); website registry keys re-folded
 
 Revision ID: 0104
-Revises: 0001
+Revises: 0103
 """
 from alembic import op
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from casework.targets.rekey import rekey_websites
 
 
 revision = '0104'
-down_revision = '0001'
+down_revision = '0103'
 branch_labels = None
 depends_on = None
 
