@@ -11,7 +11,7 @@ from casework.db_types import utcnow
 from casework.errors import DomainError
 from casework.extensions import db
 from casework.referrals.models import Assessment, Referral
-from casework.workflow.engine import Outcome, assignment_ended
+from casework.workflow.lifecycles import Outcome, assignment_ended
 from casework.workflow.messages import _
 
 

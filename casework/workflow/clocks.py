@@ -13,11 +13,12 @@ import chinese_calendar
 from sqlalchemy import select
 
 from casework.db_types import utcnow
+from casework.text import CST
 from casework.extensions import db
 from casework.workflow.models import Clock, ClockExtension, ClockRuleOverride
 from workflows import ClockRule, declarations
 
-LOCAL = ZoneInfo("Asia/Shanghai")
+LOCAL = CST
 
 
 @dataclass(frozen=True)
