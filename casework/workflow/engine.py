@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import EventData, Machine
+from transitions import Transition as MachineTransition
 
 from casework.accounts.roles import role_label
 from casework.audit.services import record_event
@@ -84,44 +85,56 @@ class Subject:
             self.obj.state = value
 
 
+class DeclaredTransition(MachineTransition):
+    """A transition of the machine that carries its declaration (``declared``)."""
+
+    def __init__(self, *args, declared: Transition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.declared = declared
+
+
+class LifecycleMachine(Machine):
+    transition_cls = DeclaredTransition
+
+
 # Conditions: each returns True when it holds, else records why on the subject and returns False.
 
-def _actor_allowed(transition: Transition, event: EventData) -> bool:
+def _actor_allowed(event: EventData) -> bool:
     subject = event.model
-    refusal = _actor_refusal(subject.obj, transition, subject.actor)
+    refusal = _actor_refusal(subject.obj, event.transition.declared, subject.actor)
     if refusal:
         subject.refusal = (NotAllowed, refusal)
     return refusal is None
 
 
-def _fields_clean(transition: Transition, event: EventData) -> bool:
+def _fields_clean(event: EventData) -> bool:
     """Clean the submitted data (ValidationFailed lists every problem); questions send none."""
     subject = event.model
     if subject.data is not None:
-        subject.cleaned = clean_fields(transition, subject.obj, subject.actor, subject.data)
+        subject.cleaned = clean_fields(event.transition.declared, subject.obj, subject.actor, subject.data)
     return True
 
 
-def _guard_holds(transition: Transition, guard: Callable, event: EventData) -> bool:
+def _guard_holds(guard: Callable, event: EventData) -> bool:
     subject = event.model
     failed = guard(subject.obj, subject.actor, subject.cleaned)
     if failed:
-        subject.refusal = (DomainError, _("'%(action)s' is not possible: %(reason)s",
-                                          action=transition.label.pick(language()), reason=failed))
+        label = event.transition.declared.label.pick(language())
+        subject.refusal = (DomainError, _("'%(action)s' is not possible: %(reason)s", action=label, reason=failed))
     return not failed
 
 
 # Callbacks: the service before the state changes; clocks, audit and notice after.
 
-def _run_service(transition: Transition, event: EventData) -> None:
+def _run_service(event: EventData) -> None:
     subject = event.model
-    service = service_for(subject.obj.audit_type, transition.trigger)
+    service = service_for(subject.obj.audit_type, event.event.name)
     if service is not None:
         subject.outcome = service(subject.obj, subject.cleaned, subject.actor) or Outcome()
 
 
-def _run_clocks(transition: Transition, event: EventData) -> None:
-    subject = event.model
+def _run_clocks(event: EventData) -> None:
+    subject, transition = event.model, event.transition.declared
     obj = subject.obj
     db.session.flush()
     now = utcnow()
@@ -136,8 +149,8 @@ def _run_clocks(transition: Transition, event: EventData) -> None:
     clocks.sync_subject(obj)
 
 
-def _record(transition: Transition, event: EventData) -> None:
-    subject = event.model
+def _record(event: EventData) -> None:
+    subject, transition = event.model, event.transition.declared
     subject.payload = {**plain(subject.cleaned), **subject.outcome.payload}
     record_event(f"{subject.obj.audit_type}.{transition.trigger}", subject.actor, subject.obj,
                  trigger=transition.trigger, from_state=subject.from_state, to_state=subject.obj.state,
@@ -145,43 +158,40 @@ def _record(transition: Transition, event: EventData) -> None:
     db.session.flush()
 
 
-def _issue_notices(transition: Transition, event: EventData) -> None:
-    subject = event.model
+def _issue_notices(event: EventData) -> None:
+    subject, transition = event.model, event.transition.declared
     if transition.notice:
         targets = subject.outcome.notice_subjects
         for target in targets if targets is not None else [subject.obj]:
             issue_notice(transition.notice, target, subject.actor, subject.payload)
 
 
-def _build(lc: Lifecycle) -> Machine:
-    machine = Machine(model=None, states=list(lc.states), initial=lc.initial, auto_transitions=False,
-                      send_event=True, name=lc.name)
+def _build(lc: Lifecycle) -> LifecycleMachine:
+    machine = LifecycleMachine(model=None, states=list(lc.states), initial=lc.initial, auto_transitions=False,
+                               send_event=True, name=lc.name)
     for t in lc.transitions:
         unknown = [name for name in t.guards if name not in GUARDS]
         if unknown:
             raise DeclarationError(f"{lc.name}: transition {t.trigger}: unknown guard {unknown[0]!r}")
         machine.add_transition(
-            t.trigger, list(t.sources), t.dest,
-            conditions=[functools.partial(_actor_allowed, t), functools.partial(_fields_clean, t),
-                        *(functools.partial(_guard_holds, t, GUARDS[name]) for name in t.guards)],
-            before=functools.partial(_run_service, t),
-            after=[functools.partial(_run_clocks, t), functools.partial(_record, t),
-                   functools.partial(_issue_notices, t)])
+            t.trigger, list(t.sources), t.dest, declared=t,
+            conditions=[_actor_allowed, _fields_clean, *(functools.partial(_guard_holds, GUARDS[g]) for g in t.guards)],
+            before=_run_service, after=[_run_clocks, _record, _issue_notices])
     return machine
 
 
 @functools.cache
-def machines(found: Declarations) -> dict[str, Machine]:
+def machines(found: Declarations) -> dict[str, LifecycleMachine]:
     """One machine per lifecycle of ``found``, built once; an unknown guard is a DeclarationError."""
     return {name: _build(lc) for name, lc in found.lifecycles.items()}
 
 
-def build_machines() -> dict[str, Machine]:
+def build_machines() -> dict[str, LifecycleMachine]:
     """The machines of the current declarations (built at app creation, which checks the guards)."""
     return machines(declarations())
 
 
-def machine_for(obj) -> Machine:
+def machine_for(obj) -> LifecycleMachine:
     return build_machines()[lifecycle_for(obj).name]
 
 
@@ -214,28 +224,25 @@ def _actor_refusal(obj, transition: Transition, actor) -> str | None:
     return _party_refusal(obj, transition, actor)
 
 
-def _may(machine: Machine, subject: Subject, trigger: str) -> bool:
-    """The machine's answer to "may this subject's actor fire ``trigger`` now": the conditions of
-    the trigger's transition from the current state, evaluated as the machine evaluates them."""
-    state = machine.get_state(subject.state)
-    for transition in machine.get_transitions(trigger, source=state.name):
-        event = EventData(state, machine.events[trigger], machine, subject, args=(), kwargs={})
-        event.transition = transition
-        if all(condition.check(event) for condition in transition.conditions):
-            return True
-    return False
+def _may(machine: LifecycleMachine, transition: DeclaredTransition, subject: Subject) -> bool:
+    """May the subject's actor fire ``transition`` now: its conditions, evaluated as the machine
+    evaluates them when the event fires (``may_<trigger>`` without binding a model)."""
+    event = EventData(machine.get_state(subject.state), machine.events[transition.declared.trigger], machine,
+                      subject, args=(), kwargs={})
+    event.transition = transition
+    return all(condition.check(event) for condition in transition.conditions)
 
 
 def available_triggers(obj, user) -> list[TriggerInfo]:
     """The actions ``user`` may fire on ``obj`` now (state, role, agency and guards all allow it)."""
-    lc, machine, locale = lifecycle_for(obj), machine_for(obj), language()
+    machine, state, locale = machine_for(obj), obj.state, language()
     found = []
-    for trigger in machine.get_triggers(obj.state):
-        transition = lc.transition(trigger, obj.state)
-        if transition.system or not _may(machine, Subject(obj, user), trigger):
-            continue
-        found.append(TriggerInfo(trigger, transition.label.pick(locale), field_specs(transition, obj, user, locale),
-                                 transition.confirm, transition.style))
+    for trigger in machine.get_triggers(state):
+        for transition in machine.events[trigger].transitions[state]:
+            declared = transition.declared
+            if not declared.system and _may(machine, transition, Subject(obj, user)):
+                found.append(TriggerInfo(trigger, declared.label.pick(locale),
+                                         field_specs(declared, obj, user, locale), declared.confirm, declared.style))
     return found
 
 
@@ -249,7 +256,7 @@ def fire(obj, trigger: str, data: dict, actor, *, expected_version: int | None =
              "from_state": obj.state, "actor_name": None if actor else "system"}
     if trigger not in machine.events:
         raise DomainError(_("unknown action '%(action)s'", action=trigger), audit=audit)
-    if not machine.get_transitions(trigger, source=obj.state):
+    if obj.state not in machine.events[trigger].transitions:
         label = next(t.label for t in lc.transitions if t.trigger == trigger).pick(language())
         raise DomainError(_("'%(action)s' is not allowed while the case is '%(state)s'",
                             action=label, state=_state_label(lc, obj.state)), audit=audit)
