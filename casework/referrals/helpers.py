@@ -12,6 +12,7 @@ from casework.db_types import utcnow
 from casework.extensions import db
 from casework.referrals import forms, labels
 from casework.referrals.queries import ASSIGNMENT_TERMINAL, REFERRAL_TERMINAL
+from casework.text import language
 from casework.web.i18n import CST
 from casework.workflow.clocks import pending_extension
 from workflows import declarations
@@ -62,7 +63,7 @@ def pending_extension_request(assignment):
     if asked is None:
         return None
     rule = declarations().clocks.get(asked.clock.rule)
-    return {"request": asked, "clock": rule.label.pick(labels.current_language()) if rule else asked.clock.rule,
+    return {"request": asked, "clock": rule.label.pick(language()) if rule else asked.clock.rule,
             "unit": labels.clock_unit_label(asked.clock.unit)}
 
 

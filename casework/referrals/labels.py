@@ -43,8 +43,7 @@ CLOCK_UNIT_LABELS = {
     "hours": _l("hours"),
 }
 
-
-current_language = language  # the one ``casework.text.language``, under the name its callers use here
+current_language = language  # the same function as casework.text.language, under its former name here
 
 
 def join_words(items, label=str, strong: bool = False) -> str:
