@@ -154,6 +154,7 @@ class Declarations:
         """The agency kinds that receive assignments (each has an assignment variant)."""
         return tuple(k for k, spec in self.agency_kinds.items() if not spec.refers)
 
+    @functools.cache
     def referring_kind(self) -> str:
         return next(k for k, spec in self.agency_kinds.items() if spec.refers)
 

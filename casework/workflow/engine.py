@@ -96,6 +96,13 @@ class DeclaredTransition(MachineTransition):
 class LifecycleMachine(Machine):
     transition_cls = DeclaredTransition
 
+    def index_choices(self) -> None:
+        """Per state, the transitions a person may choose from it, in declaration order (the machine's
+        own ``get_triggers``, asked once per state when the machine is built)."""
+        self.choices = {state: tuple(t for trigger in self.get_triggers(state)
+                                     for t in self.events[trigger].transitions[state] if not t.declared.system)
+                        for state in self.states}
+
 
 # Conditions: each returns True when it holds, else records why on the subject and returns False.
 
@@ -177,6 +184,7 @@ def _build(lc: Lifecycle) -> LifecycleMachine:
             t.trigger, list(t.sources), t.dest, declared=t,
             conditions=[_actor_allowed, _fields_clean, *(functools.partial(_guard_holds, GUARDS[g]) for g in t.guards)],
             before=_run_service, after=[_run_clocks, _record, _issue_notices])
+    machine.index_choices()
     return machine
 
 
@@ -213,36 +221,31 @@ def _party_refusal(obj, transition: Transition, actor) -> str | None:
 
 
 def _actor_refusal(obj, transition: Transition, actor) -> str | None:
-    label = transition.label.pick(language())
     if transition.system:
-        return None if actor is None else _("'%(action)s' happens automatically, nobody fires it", action=label)
+        return None if actor is None else _("'%(action)s' happens automatically, nobody fires it",
+                                            action=transition.label.pick(language()))
     if actor is None:
-        return _("'%(action)s' needs a signed-in user", action=label)
+        return _("'%(action)s' needs a signed-in user", action=transition.label.pick(language()))
     if not actor.has_role(*transition.roles):
-        return _("'%(action)s' needs the role %(roles)s", action=label,
+        return _("'%(action)s' needs the role %(roles)s", action=transition.label.pick(language()),
                  roles=" / ".join(role_label(role) for role in transition.roles))
     return _party_refusal(obj, transition, actor)
 
 
-def _may(machine: LifecycleMachine, transition: DeclaredTransition, subject: Subject) -> bool:
-    """May the subject's actor fire ``transition`` now: its conditions, evaluated as the machine
-    evaluates them when the event fires (``may_<trigger>`` without binding a model)."""
-    event = EventData(machine.get_state(subject.state), machine.events[transition.declared.trigger], machine,
-                      subject, args=(), kwargs={})
-    event.transition = transition
-    return all(condition.check(event) for condition in transition.conditions)
-
-
 def available_triggers(obj, user) -> list[TriggerInfo]:
-    """The actions ``user`` may fire on ``obj`` now (state, role, agency and guards all allow it)."""
-    machine, state, locale = machine_for(obj), obj.state, language()
+    """The actions ``user`` may fire on ``obj`` now (state, role, agency and guards all allow it):
+    the conditions of each transition from the current state, evaluated as the machine evaluates
+    them when the event fires (``may_<trigger>`` without binding a model to the machine)."""
+    machine, locale = machine_for(obj), language()
+    state = machine.get_state(obj.state)
+    event = EventData(state, None, machine, Subject(obj, user), args=(), kwargs={})
     found = []
-    for trigger in machine.get_triggers(state):
-        for transition in machine.events[trigger].transitions[state]:
+    for transition in machine.choices[state.name]:
+        event.transition = transition
+        if all(condition.check(event) for condition in transition.conditions):
             declared = transition.declared
-            if not declared.system and _may(machine, transition, Subject(obj, user)):
-                found.append(TriggerInfo(trigger, declared.label.pick(locale),
-                                         field_specs(declared, obj, user, locale), declared.confirm, declared.style))
+            found.append(TriggerInfo(declared.trigger, declared.label.pick(locale),
+                                     field_specs(declared, obj, user, locale), declared.confirm, declared.style))
     return found
 
 
