@@ -4,6 +4,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from casework.text import CST
+
 
 def _secret_key(instance_path: Path) -> str:
     given = os.environ.get("CASEWORK_SECRET_KEY")
@@ -40,8 +42,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("CASEWORK_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
         "EVIDENCE_DIR": os.environ.get("CASEWORK_EVIDENCE_DIR", str(instance_path / "evidence")),
         "BABEL_DEFAULT_LOCALE": "zh",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "DISPLAY_TIMEZONE": "Asia/Shanghai",
+        "BABEL_DEFAULT_TIMEZONE": CST.key,
         "PUBLIC_BASE_URL": os.environ.get("CASEWORK_PUBLIC_URL", "http://127.0.0.1:5000"),
         "DEMO": False,
         # Rendered inbox lists kept per worker process (0: render every request).

@@ -13,12 +13,10 @@ import chinese_calendar
 from sqlalchemy import select
 
 from casework.db_types import utcnow
-from casework.text import CST
 from casework.extensions import db
+from casework.text import CST
 from casework.workflow.models import Clock, ClockExtension, ClockRuleOverride
 from workflows import ClockRule, declarations
-
-LOCAL = CST
 
 
 @dataclass(frozen=True)
@@ -38,14 +36,14 @@ def is_working_day(day: date) -> tuple[bool, bool]:
 
 
 def _end_of_local_day(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=LOCAL).astimezone(ZoneInfo("UTC"))
+    return datetime.combine(day, time(23, 59, 59), tzinfo=CST).astimezone(ZoneInfo("UTC"))
 
 
 def compute_due(start: datetime, unit: str, amount: int) -> Due:
     """The moment a time limit of ``amount`` ``unit`` starting at ``start`` runs out."""
     if unit == "hours":
         return Due(start + timedelta(hours=amount))
-    day = start.astimezone(LOCAL).date()
+    day = start.astimezone(CST).date()
     if unit == "calendar_days":
         return Due(_end_of_local_day(day + timedelta(days=amount)))
     counted, fallback_years = 0, set()
