@@ -73,3 +73,27 @@ def test_the_engine_fires_into_the_new_state(db_session, extended):
     event = last_event(assignment)
     assert (event.trigger, event.from_state, event.to_state) == ("refer_for_prosecution", "investigating",
                                                                  "prosecution_referred")
+
+
+def test_an_agency_kind_is_declared_in_kinds_dispositions_and_its_lifecycle_file(tmp_path):
+    for path in Path(workflows.__file__).resolve().parent.glob("*.toml"):
+        shutil.copy(path, tmp_path / path.name)
+    kinds = tmp_path / "kinds.toml"
+    kinds.write_text(kinds.read_text(encoding="utf-8").replace(
+        'market = { zh = "市场监管", en = "Market regulation" }\n',
+        'market = { zh = "市场监管", en = "Market regulation" }\npostal = { zh = "邮政", en = "Postal" }\n'),
+        encoding="utf-8")
+    with pytest.raises(workflows.DeclarationError, match="dispositions.toml must list exactly"):
+        workflows.load(tmp_path)
+    dispositions = tmp_path / "dispositions.toml"
+    dispositions.write_text(dispositions.read_text(encoding="utf-8")
+                            + '\n[postal]\nstop_delivery = { zh = "停止寄递", en = "Stop delivery" }\n',
+                            encoding="utf-8")
+    with pytest.raises(workflows.DeclarationError, match="missing assignment.postal.toml"):
+        workflows.load(tmp_path)
+    (tmp_path / "assignment.postal.toml").write_text(
+        'name = "assignment.postal"\nextends = "assignment"\nkind = "postal"\n', encoding="utf-8")
+    found = workflows.load(tmp_path)
+    assert "postal" in found.disposing_kinds() and found.referring_kind() == "education"
+    assert found.assignment_lifecycle("postal").initial == "sent"
+    assert set(found.disposal_actions("postal")) == {"stop_delivery"}
