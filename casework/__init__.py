@@ -7,8 +7,19 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import casework.models  # noqa: F401  (complete metadata)
+from casework.assignments.services import SERVICES as ASSIGNMENT_SERVICES
+from casework.calendar.views import init_calendar
+from casework.cli import register_cli
 from casework.config import build_config
-from casework.extensions import babel, csrf, db, login_manager
+from casework.db_engine import install_engine_events, install_idle_ping
+from casework.extensions import csrf, db, login_manager
+from casework.notices.startup import check_notice_environment
+from casework.referrals.desk_cache import init_desk_cache
+from casework.referrals.lifecycle import SERVICES as REFERRAL_SERVICES
+from casework.web import register_web
+from casework.web.i18n import init_i18n
+from casework.workflow.engine import build_machines, register_services
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("casework")
@@ -26,9 +37,6 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config.get("TRUST_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
-    import casework.models  # noqa: F401  (complete metadata)
-    from casework.db_engine import install_engine_events, install_idle_ping
-
     install_engine_events()
 
     db.init_app(app)
@@ -37,20 +45,18 @@ def create_app(config: dict | None = None) -> Flask:
             install_idle_ping(engine)
     csrf.init_app(app)
     login_manager.init_app(app)
-    from casework.web.i18n import init_i18n
-
     init_i18n(app)
-    from casework.referrals.desk_cache import init_desk_cache
-
     init_desk_cache(app)
-    from casework.web import register_web
-
+    init_workflow()
     register_web(app)
-    from casework.calendar.views import init_calendar
-
     init_calendar(app)
-    from casework.cli import register_cli
-
     register_cli(app)
-    __import__("casework.notices.startup", fromlist=["x"]).check_notice_environment(app)
+    check_notice_environment(app)
     return app
+
+
+def init_workflow() -> None:
+    """The domain services register with the engine, which builds its machines (checking the guards)."""
+    register_services("referral", REFERRAL_SERVICES)
+    register_services("assignment", ASSIGNMENT_SERVICES)
+    build_machines()

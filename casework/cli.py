@@ -1,67 +1,30 @@
-"""The ``casework`` command: database, accounts, demo data, audit, server."""
+"""The ``casework`` commands: database, accounts, demo data, audit, server, and the list of all groups."""
 from __future__ import annotations
-
-import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
+from casework.accounts.services import create_user
+from casework.audit.services import verify_chain
+from casework.calendar.cli import calendar_group
+from casework.cli_support import check_database, database_label, fail
+from casework.demo import DemoRefused, build_demo
 from casework.errors import DomainError, ValidationFailed
-from casework.extensions import db
+from casework.evidence.cli import evidence_group
+from casework.migrate import upgrade
+from casework.notices.cli import notices_group
+from casework.referrals.cli import desk_group
+from casework.targets.cli import check_targets_command
 from casework.unit_of_work import unit_of_work
-
-
-def fail(message: str) -> None:
-    """Print one line saying why, and exit non-zero."""
-    click.echo(f"casework: {message}", err=True)
-    sys.exit(1)
-
-
-def database_label(app: Flask) -> str:
-    return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
-
-
-def check_database(app: Flask, *, require_schema: bool = True) -> None:
-    """Exit with one clear line when the database is unreachable or not migrated."""
-    from casework.migrate import current_revision, head_revision
-
-    try:
-        with app.app_context():
-            db.session.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error: say which database, then stop
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        fail(f"cannot reach the database {database_label(app)}: {reason}")
-    if require_schema and current_revision(app) != head_revision(app):
-        fail(f"the database {database_label(app)} is not migrated: run 'casework db upgrade'")
-
-
-def _create_app(*_args, **_kwargs):
-    from casework import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
-def main() -> None:
-    """Casework: the shared desk for the joint disposal of course-brushing services."""
+from casework.workflow.cli import sweep_command, workflow_group
 
 
 def register_cli(app: Flask) -> None:
-    app.cli.add_command(db_group)
-    app.cli.add_command(create_user_command)
-    app.cli.add_command(demo_command)
-    app.cli.add_command(audit_group)
-    app.cli.add_command(serve_command)
-    app.cli.add_command(__import__("casework.workflow.cli", fromlist=["x"]).sweep_command)
-    app.cli.add_command(__import__("casework.workflow.cli", fromlist=["x"]).workflow_group)
-    app.cli.add_command(__import__("casework.notices.cli", fromlist=["x"]).notices_group)
-    app.cli.add_command(__import__("casework.targets.cli", fromlist=["x"]).check_targets_command)
-    app.cli.add_command(__import__("casework.evidence.cli", fromlist=["x"]).evidence_group)
-    app.cli.add_command(__import__("casework.referrals.cli", fromlist=["x"]).desk_group)
-    app.cli.add_command(__import__("casework.calendar.cli", fromlist=["x"]).calendar_group)
+    """Every ``casework`` command (``casework.console.main`` runs them)."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
 
 
 @click.group("db", help="Database schema (Alembic).")
@@ -74,8 +37,6 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Migrate the configured database to REVISION (default: head)."""
-    from casework.migrate import upgrade
-
     check_database(current_app._get_current_object(), require_schema=False)
     upgrade(current_app._get_current_object(), revision)
     click.echo(f"database {database_label(current_app)} is at {revision}")
@@ -90,8 +51,6 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def create_user_command(username, display_name, agency_code, roles) -> None:
     """Create an account; asks for the password twice."""
-    from casework.accounts.services import create_user
-
     check_database(current_app._get_current_object())
     password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
     try:
@@ -112,8 +71,6 @@ def create_user_command(username, display_name, agency_code, roles) -> None:
 @with_appcontext
 def demo_command(reset: bool, password: str | None, referral_count: int) -> None:
     """Migrate and fill the configured database with demo agencies, users and referrals."""
-    from casework.demo import DemoRefused, build_demo
-
     app = current_app._get_current_object()
     check_database(app, require_schema=False)
     try:
@@ -135,8 +92,6 @@ def audit_group() -> None:
 @with_appcontext
 def audit_verify() -> None:
     """Recompute the hash chain; exit non-zero naming the first broken event."""
-    from casework.audit.services import verify_chain
-
     check_database(current_app._get_current_object())
     report = verify_chain()
     if not report.ok:
@@ -155,7 +110,9 @@ def serve_command(host: str, port: int) -> None:
     check_database(app)
     app.config["SESSION_COOKIE_SECURE"] = False
     app.config["REMEMBER_COOKIE_SECURE"] = False
-    from werkzeug.serving import run_simple
-
     click.echo(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+COMMANDS = [db_group, create_user_command, demo_command, audit_group, serve_command, sweep_command, workflow_group,
+            notices_group, check_targets_command, evidence_group, desk_group, calendar_group]

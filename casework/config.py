@@ -6,6 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from casework.text import CST
+
 DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
@@ -77,8 +79,7 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # Seal images <agency code>.png printed over the notices' dates (casework/notices/seal.py).
         "NOTICE_SEAL_DIR": os.environ.get("CASEWORK_SEAL_DIR", str(instance_path / "seals")),
         "BABEL_DEFAULT_LOCALE": "zh",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
-        "DISPLAY_TIMEZONE": "Asia/Shanghai",
+        "BABEL_DEFAULT_TIMEZONE": CST.key,
         "PUBLIC_BASE_URL": os.environ.get("CASEWORK_PUBLIC_URL") or DEVELOPMENT_PUBLIC_URL,
         "DEMO": False,
         # Rendered inbox lists kept per worker process (0: render every request).

@@ -12,7 +12,9 @@ from casework.accounts.models import User, UserRole
 from casework.accounts.passwords import hash_password, password_problem
 from casework.agencies.catalogue import demo_agencies
 from casework.agencies.models import Agency
+from casework.demo_referrals import seed_referrals
 from casework.extensions import db
+from casework.migrate import upgrade
 from casework.unit_of_work import unit_of_work
 
 ROLES_BY_KIND = {
@@ -62,9 +64,6 @@ def demo_password() -> str:
 def build_demo(app: Flask, *, reset: bool = False, password: str | None = None,
                referral_count: int = 36, seed: int = 2026) -> DemoCredentials:
     """Fill an empty database (or, with ``reset``, a wiped one) with the demo."""
-    from casework.demo_referrals import seed_referrals
-    from casework.migrate import upgrade
-
     if not _database_is_empty():
         if not reset:
             raise DemoRefused("the database is not empty; use 'casework demo --reset' to wipe it")

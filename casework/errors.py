@@ -1,6 +1,8 @@
 """Domain errors: services raise them; views and the API turn them into answers."""
 from __future__ import annotations
 
+from casework.text import _
+
 
 class DomainError(Exception):
     """A rule of the domain refused the request. ``audit`` describes the refused attempt."""
@@ -19,9 +21,13 @@ class NotAllowed(DomainError):
 
 
 class ConflictError(DomainError):
-    """Someone else changed the object meanwhile (optimistic locking)."""
+    """Someone else changed the object meanwhile (optimistic locking). The message is always the
+    same, in the user's language: ``ConflictError()``."""
 
     status = 409
+
+    def __init__(self, message: str | None = None, *, audit: dict | None = None, field: str | None = None):
+        super().__init__(message or _("changed by someone else, reload"), audit=audit, field=field)
 
 
 class ValidationFailed(DomainError):

@@ -15,6 +15,7 @@ from flask import g, has_app_context
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
+from casework.audit.services import record_event
 from casework.errors import ConflictError, DomainError
 from casework.extensions import db
 
@@ -31,8 +32,6 @@ def _run_after_commit() -> None:
 
 
 def _record_refusal(error: DomainError) -> None:
-    from casework.audit.services import record_event
-
     audit = dict(error.audit)
     event = audit.pop("event")
     audit.setdefault("outcome", "refused")
@@ -50,12 +49,12 @@ def unit_of_work():
     except StaleDataError as exc:
         db.session.rollback()
         g.pop("casework_after_commit", None)
-        raise ConflictError("changed by someone else, reload") from exc
+        raise ConflictError() from exc
     except DBAPIError as exc:
         db.session.rollback()
         g.pop("casework_after_commit", None)
         if _lost_a_race(exc):
-            raise ConflictError("changed by someone else, reload") from exc
+            raise ConflictError() from exc
         raise
     except DomainError as error:
         db.session.rollback()

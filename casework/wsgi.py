@@ -7,7 +7,7 @@ import os
 import sys
 
 from casework import create_app
-from casework.cli import check_database
+from casework.cli_support import check_database
 from casework.config import public_url_problem
 
 WORKER_BOOT_ERROR = 3  # gunicorn's code for "worker failed to boot": the master stops instead of retrying

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from casework.accounts.models import User
-from casework.cli import main
+from casework.console import main
 from casework.extensions import db
 
 STRONG = "Str0ng-password"
@@ -64,7 +64,7 @@ def test_audit_verify_passes_on_intact_chain(app, db_session):
 
 def _cli(env_url: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CASEWORK_DATABASE_URL": env_url, "CASEWORK_SECRET_KEY": "cli-test"}
-    return subprocess.run([sys.executable, "-c", "from casework.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from casework.console import main; main()", *args],
                           env=env, capture_output=True, text=True, timeout=300)
 
 

@@ -6,7 +6,8 @@ import shutil
 import pytest
 
 import workflows
-from casework.workflow.diagrams import mermaid, svg
+from casework.workflow.diagrams import mermaid, svg, svg_for
+from casework.workflow.engine import machines
 from tests.test_workflow_support import (  # noqa: F401
     act, agencies_form, assignment_of, find_user, new_referral, notices_switch, routed_referral,
 )
@@ -49,7 +50,7 @@ def test_inconsistent_declarations_are_refused_at_load(declaration_copy, old, ne
     assert old in text
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(DeclarationError, match=message):
-        workflows.load()
+        machines(workflows.load())  # the declarations check themselves; the engine checks guard names
 
 
 def test_an_unknown_clock_unit_is_refused(declaration_copy):
@@ -73,11 +74,8 @@ def test_mermaid_and_svg_highlight_the_current_state():
 
 
 def test_diagrams_for_an_object_mark_its_state(db_session):
-    from casework.workflow.diagrams import mermaid_for, svg_for
-
     referral = new_referral()
     assert 'class="state current" data-state="draft"' in svg_for(referral)
-    assert "class draft current" in mermaid_for(referral, "en")
 
 
 def test_cli_diagram_and_fire(app, db_session):
@@ -151,6 +149,4 @@ def test_disposal_actions_follow_the_target_kind(agency_kind, target_kind, offer
 
 @pytest.mark.parametrize("agency_kind", ["cyberspace", "telecom", "police", "market"])
 def test_every_agency_has_an_action_for_every_target_kind(agency_kind):
-    from workflows import TARGET_KINDS
-
-    assert all(declarations().disposal_actions(agency_kind, kind) for kind in TARGET_KINDS)
+    assert all(declarations().disposal_actions(agency_kind, kind) for kind in declarations().target_kinds)

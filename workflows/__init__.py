@@ -1,7 +1,9 @@
 """Lifecycle declarations loaded from the TOML files beside this module.
 
-Everything is validated at load: an unknown state, role, guard, clock rule, notice kind,
-field type or choice list is a ``DeclarationError`` naming the file and the transition.
+Everything is validated at load: an unknown state, role, clock rule, notice kind, field type or
+choice list is a ``DeclarationError`` naming the file and the transition (guard names are checked
+against the engine's guards when it builds its machines, or here when ``guard_names`` is given).
+This package imports nothing from ``casework``: it is data, read by everything else.
 """
 from __future__ import annotations
 
@@ -16,11 +18,6 @@ ROLES_BY_PARTY = {
     "agency": frozenset({"case_officer", "approver"}),
     "origin": frozenset({"intake_officer", "assessor", "approver"}),
 }
-NOTICE_KINDS = frozenset({
-    "referral_letter", "assessment_opinion", "receipt", "return_notice", "refusal_notice",
-    "disposition_decision", "feedback_letter", "reminder_letter", "reconsideration_request",
-    "filing_decision", "acceptance_notice", "reconsideration_decision", "transfer_letter",
-})
 FIELD_TYPES = frozenset({
     "text", "textarea", "choice", "multichoice", "agency", "agencies", "target_actions",
     "target_outcomes", "date", "integer",
@@ -28,8 +25,7 @@ FIELD_TYPES = frozenset({
 CLOCK_UNITS = frozenset({"calendar_days", "working_days", "hours"})
 STYLES = frozenset({"primary", "danger", "default"})
 FIELD_DEFAULTS = frozenset({"recommended_agencies"})
-AGENCY_KINDS = ("cyberspace", "telecom", "police", "market")
-TARGET_KINDS = ("website", "app", "account", "shop", "group", "other")
+NOTICE_SUBJECTS = ("referral", "assignment", "any")
 
 
 class DeclarationError(ValueError):
@@ -46,6 +42,23 @@ class Label:
 
 
 DESK_TABS = ("receive", "action", "approval")
+
+
+@dataclass(frozen=True)
+class AgencyKind:
+    """``refers``: the kind that opens and routes referrals; the others dispose of them."""
+
+    name: str
+    label: Label
+    refers: bool = False
+
+
+@dataclass(frozen=True)
+class NoticeKind:
+    name: str
+    label: Label  # the document's title
+    series: str  # the numbering series
+    subject: str  # "referral" | "assignment" | "any"
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,34 @@ class Declarations:
     choices: dict[str, dict[str, Label]] = field(default_factory=dict)
     # agency kind -> action -> the target kinds it applies to (empty: every kind)
     disposal_targets: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    agency_kinds: dict[str, AgencyKind] = field(default_factory=dict)
+    target_kinds: dict[str, Label] = field(default_factory=dict)
+    notice_kinds: dict[str, NoticeKind] = field(default_factory=dict)
+
+    def disposing_kinds(self) -> tuple[str, ...]:
+        """The agency kinds that receive assignments (each has an assignment variant)."""
+        return tuple(k for k, spec in self.agency_kinds.items() if not spec.refers)
+
+    @functools.cache
+    def referring_kind(self) -> str:
+        return next(k for k, spec in self.agency_kinds.items() if spec.refers)
+
+    def assignment_lifecycle(self, agency_kind: str) -> Lifecycle:
+        return self.lifecycles[f"assignment.{agency_kind}"]
+
+    def lookup_order(self, subject: str | None, agency_kind: str | None = None) -> list[Lifecycle]:
+        """The lifecycles to read a state or trigger name in: the object's own first (an
+        assignment's agency variant, then the common assignment), then every other one."""
+        first = {"referral": ["referral"],
+                 "assignment": ([f"assignment.{agency_kind}"] if agency_kind else []) + ["assignment"]}
+        names = [n for n in first.get(subject, []) if n in self.lifecycles]
+        return [self.lifecycles[n] for n in names + [n for n in self.lifecycles if n not in names]]
+
+    @functools.cache
+    def producing_states(self, subject: str, notice: str) -> frozenset[str]:
+        """States of ``subject`` a transition issuing ``notice`` leads to (its sources when internal)."""
+        return frozenset(s for lc in self.subject_lifecycles(subject) for t in lc.transitions if t.notice == notice
+                         for s in ((t.dest,) if t.dest else t.sources))
 
     def disposal_actions(self, agency_kind: str | None, target_kind: str | None = None) -> dict[str, Label]:
         """The agency's disposal actions, only those that apply to ``target_kind`` when it is given."""
@@ -168,8 +209,8 @@ class Declarations:
                          if getattr(s, key) == tab)
 
 
-def _read(name: str) -> dict:
-    with (HERE / name).open("rb") as fh:
+def _read(directory: Path, name: str) -> dict:
+    with (directory / name).open("rb") as fh:
         return tomllib.load(fh)
 
 
@@ -179,11 +220,26 @@ def _label(raw, where: str) -> Label:
     return Label(raw["zh"], raw["en"])
 
 
-def _target_kinds(raw: dict, where: str) -> frozenset[str]:
+def _target_kinds(raw: dict, where: str, known: dict) -> frozenset[str]:
     kinds = raw.get("targets", [])
-    if not isinstance(kinds, list) or not set(kinds) <= set(TARGET_KINDS):
-        raise DeclarationError(f"{where}: targets must be a list of {TARGET_KINDS}")
+    if not isinstance(kinds, list) or not set(kinds) <= set(known):
+        raise DeclarationError(f"{where}: targets must be a list of {tuple(known)}")
     return frozenset(kinds)
+
+
+def _kinds(raw: dict) -> tuple[dict[str, AgencyKind], dict[str, Label], dict[str, NoticeKind]]:
+    agencies = {name: AgencyKind(name, _label(spec, f"kinds.agencies.{name}"), bool(spec.get("refers")))
+                for name, spec in raw.get("agencies", {}).items()}
+    if sum(spec.refers for spec in agencies.values()) != 1:
+        raise DeclarationError("kinds.toml: exactly one agency kind refers (refers = true)")
+    targets = _labels(raw.get("targets", {}), "kinds.targets")
+    notices = {}
+    for name, spec in raw.get("notices", {}).items():
+        where = f"kinds.notices.{name}"
+        if spec.get("subject") not in NOTICE_SUBJECTS or not spec.get("series"):
+            raise DeclarationError(f"{where}: needs a series and a subject of {NOTICE_SUBJECTS}")
+        notices[name] = NoticeKind(name, _label(spec, where), spec["series"], spec["subject"])
+    return agencies, targets, notices
 
 
 def _labels(table: dict, where: str) -> dict[str, Label]:
@@ -261,7 +317,8 @@ def _resolve(name: str, files: dict[str, dict], choices: dict) -> tuple[dict, li
     return merged, transitions
 
 
-def _lifecycle(name: str, files: dict, clocks: dict, choices: dict, guards: set[str]) -> Lifecycle:
+def _lifecycle(name: str, files: dict, clocks: dict, choices: dict, guards: set[str] | None,
+               notices: dict) -> Lifecycle:
     raw, transitions = _resolve(name, files, choices)
     states = {s: _state(s, v, f"{name}.states.{s}") for s, v in raw["states"].items()}
     finals = {s for s, st in states.items() if st.final}
@@ -281,12 +338,12 @@ def _lifecycle(name: str, files: dict, clocks: dict, choices: dict, guards: set[
                 raise DeclarationError(f"{where}: unknown state {state!r}")
         _check_roles(t, where)
         for guard in t["guards"]:
-            if guard not in guards:
+            if guards is not None and guard not in guards:
                 raise DeclarationError(f"{where}: unknown guard {guard!r}")
         for clock in (*t["starts"], *t["stops"]):
             if clock not in clocks or clocks[clock].subject != raw["subject"]:
                 raise DeclarationError(f"{where}: unknown clock rule {clock!r} for a {raw['subject']}")
-        if t["notice"] is not None and t["notice"] not in NOTICE_KINDS:
+        if t["notice"] is not None and t["notice"] not in notices:
             raise DeclarationError(f"{where}: unknown notice kind {t['notice']!r}")
         if t["style"] not in STYLES:
             raise DeclarationError(f"{where}: unknown style {t['style']!r}")
@@ -351,29 +408,30 @@ def _clock_rules(raw: dict) -> dict[str, ClockRule]:
     return rules
 
 
-def load(guard_names: set[str] | None = None) -> Declarations:
-    """Read and validate every declaration. ``guard_names`` defaults to the engine's guards."""
-    if guard_names is None:
-        from casework.workflow.guards import GUARDS
-
-        guard_names = set(GUARDS)
-    choices = {name: _labels(table, f"choices.{name}") for name, table in _read("choices.toml").items()}
-    clocks = _clock_rules(_read("clocks.toml"))
-    disposal_table = _read("dispositions.toml")
+def load(directory: Path | None = None, guard_names: set[str] | None = None) -> Declarations:
+    """Read and validate every declaration in ``directory`` (default: this package's folder).
+    ``guard_names``: check the transitions' guards against them too."""
+    directory = directory or HERE
+    agency_kinds, target_kinds, notice_kinds = _kinds(_read(directory, "kinds.toml"))
+    choices = {name: _labels(table, f"choices.{name}") for name, table in _read(directory, "choices.toml").items()}
+    clocks = _clock_rules(_read(directory, "clocks.toml"))
+    disposal_table = _read(directory, "dispositions.toml")
     dispositions = {kind: _labels(table, f"dispositions.{kind}") for kind, table in disposal_table.items()}
-    if set(dispositions) != set(AGENCY_KINDS):
-        raise DeclarationError(f"dispositions.toml must list exactly {AGENCY_KINDS}")
-    disposal_targets = {kind: {code: _target_kinds(raw, f"dispositions.{kind}.{code}") for code, raw in table.items()}
+    disposing = [k for k, spec in agency_kinds.items() if not spec.refers]
+    if set(dispositions) != set(disposing):
+        raise DeclarationError(f"dispositions.toml must list exactly {disposing}")
+    disposal_targets = {kind: {code: _target_kinds(raw, f"dispositions.{kind}.{code}", target_kinds)
+                               for code, raw in table.items()}
                         for kind, table in disposal_table.items()}
     files = {}
-    for path in sorted(HERE.glob("*.toml")):
+    for path in sorted(directory.glob("*.toml")):
         if path.stem.startswith(("referral", "assignment")):
-            raw = _read(path.name)
+            raw = _read(directory, path.name)
             if raw.get("name") != path.stem:
                 raise DeclarationError(f"{path.name}: name must be {path.stem!r}")
             files[path.stem] = raw
-    lifecycles = {name: _lifecycle(name, files, clocks, choices, guard_names) for name in files}
-    for kind in AGENCY_KINDS:
+    lifecycles = {name: _lifecycle(name, files, clocks, choices, guard_names, notice_kinds) for name in files}
+    for kind in disposing:
         if f"assignment.{kind}" not in lifecycles:
             raise DeclarationError(f"missing assignment.{kind}.toml")
     for rule in clocks.values():
@@ -381,10 +439,12 @@ def load(guard_names: set[str] | None = None) -> Declarations:
             names = [lc for lc in lifecycles.values() if lc.subject == rule.subject]
             if not all(any(t.trigger == rule.on_expiry and t.system for t in lc.transitions) for lc in names):
                 raise DeclarationError(f"clocks.{rule.name}: on_expiry {rule.on_expiry!r} is not a system trigger")
-    return Declarations(lifecycles, clocks, dispositions, choices, disposal_targets)
+    return Declarations(lifecycles, clocks, dispositions, choices, disposal_targets, agency_kinds, target_kinds,
+                        notice_kinds)
 
 
 @functools.cache
 def declarations() -> Declarations:
-    """The validated declarations, loaded once per process."""
+    """The validated declarations of this package's folder, loaded once per process
+    (``declarations.cache_clear()`` after pointing ``HERE`` elsewhere reads another folder)."""
     return load()

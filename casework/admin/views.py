@@ -18,7 +18,7 @@ from casework.admin.services import (change_roles, create_account, create_agency
 from casework.agencies.models import Agency
 from casework.agencies.seals import seal_for
 from casework.audit import trail
-from casework.cli import check_database
+from casework.cli_support import check_database
 from casework.errors import DomainError, ValidationFailed
 from casework.extensions import db
 from casework.read_only import read_only

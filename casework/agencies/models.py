@@ -8,19 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.db_types import UTCDateTime, utcnow
 from casework.extensions import db
+from workflows import declarations
 
-
-class AgencyKind(str, enum.Enum):
-    EDUCATION = "education"
-    CYBERSPACE = "cyberspace"
-    TELECOM = "telecom"
-    POLICE = "police"
-    MARKET = "market"
-
-
-class AgencyLevel(str, enum.Enum):
-    NATIONAL = "national"
-    PROVINCIAL = "provincial"
+# The agency kinds declared in workflows/kinds.toml (AgencyKind.EDUCATION.value == "education").
+AgencyKind = enum.Enum("AgencyKind", {kind.upper(): kind for kind in declarations().agency_kinds}, type=str)
 
 
 class Agency(db.Model):

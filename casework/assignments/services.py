@@ -11,8 +11,9 @@ from casework.assignments.models import Assignment, AssignmentNote, Disposition,
 from casework.audit.services import record_event
 from casework.db_types import utcnow
 from casework.extensions import db
+from casework.referrals.lifecycle import create_assignment
 from casework.workflow import clocks
-from casework.workflow.engine import Outcome
+from casework.workflow.lifecycles import Outcome
 from casework.workflow.models import ClockExtension, Reconsideration
 
 
@@ -45,8 +46,6 @@ def supplement_assignment(assignment: Assignment, data: dict, actor) -> None:
 
 def transfer_assignment(assignment: Assignment, data: dict, actor) -> Outcome:
     """移送管辖: a new assignment for the competent agency, linked to this one."""
-    from casework.referrals.lifecycle import create_assignment
-
     assignment.decision_reason = data["reason"]
     assignment.closed_at = utcnow()
     successor = create_assignment(assignment.referral, data["agency"], data["reason"], actor,

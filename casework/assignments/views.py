@@ -11,7 +11,9 @@ from flask_login import current_user, login_required
 
 from casework.errors import ConflictError, DomainError, NotAllowed, ValidationFailed
 from casework.referrals.scoping import get_assignment_or_404, get_referral_or_404
+from casework.referrals.views import render_referral
 from casework.unit_of_work import transactional
+from casework.workflow.engine import available_triggers, fire
 
 bp = Blueprint("actions", __name__)
 
@@ -24,8 +26,6 @@ def _referral_id(kind: str, obj) -> int:
 
 @transactional
 def _apply(kind: str, object_id: int, trigger: str) -> tuple[int, str]:
-    from casework.workflow.engine import available_triggers, fire
-
     obj = LOADERS[kind](object_id, current_user)
     info = next((t for t in available_triggers(obj, current_user) if t.name == trigger), None)
     if info is None:
@@ -42,8 +42,6 @@ def refused_step(obj, trigger: str) -> dict:
 
 
 def _fire(kind: str, object_id: int, trigger: str):
-    from casework.referrals.views import render_referral
-
     try:
         referral_id, label = _apply(kind, object_id, trigger)
     except ValidationFailed as error:

@@ -5,6 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from casework.cli_support import check_database, fail
 from casework.evidence.services import verify_all_evidence
 
 
@@ -17,8 +18,6 @@ def evidence_group() -> None:
 @with_appcontext
 def evidence_verify() -> None:
     """Recompute every stored file's SHA-256; exit non-zero naming each missing or modified file."""
-    from casework.cli import check_database, fail
-
     check_database(current_app._get_current_object())
     report = verify_all_evidence()
     for evidence_id, problem in report.problems:

@@ -8,7 +8,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from casework.cli_support import check_database, fail
 from casework.extensions import db
+from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip
+from casework.referrals.models import Referral
 
 
 @click.group("notices", help="Official notices (PDF).")
@@ -23,10 +26,6 @@ def notices_group() -> None:
 @with_appcontext
 def dossier_command(referral_number: str, out: Path) -> None:
     """Export a referral's notices in order, with a summary page."""
-    from casework.cli import check_database, fail
-    from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip
-    from casework.referrals.models import Referral
-
     suffix = out.suffix.lower()
     if suffix not in (".pdf", ".zip"):
         fail(f"--out must end in .pdf or .zip, not {out.name!r}")

@@ -1,17 +1,18 @@
 """What each notice says: parties, title, paragraphs and tables, built from the subject and form data."""
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy import select
 
 from casework.agencies.models import Agency
 from casework.extensions import db
-from casework.notices.kinds import KINDS, WORKFLOWS_DIR
+from casework.notices.kinds import KINDS
+from casework.notices.models import Notice
+from casework.notices.render import local_date
 from casework.targets.models import TARGET_KIND_ZH
+from workflows import declarations
 
 POLICY = "《教育部等五部门关于加强普通高等学校在线开放课程教学管理的若干意见》（教高〔2022〕1号）"
 
@@ -30,31 +31,21 @@ class Content:
     facts: dict = field(default_factory=dict)
 
 
-@lru_cache(maxsize=1)
-def _labels() -> dict:
-    labels: dict[str, dict[str, str]] = {}
-    for name in ("choices.toml", "dispositions.toml", "clocks.toml"):
-        path = WORKFLOWS_DIR / name
-        if path.exists():
-            for group, entries in tomllib.loads(path.read_text(encoding="utf-8")).items():
-                if name == "clocks.toml":
-                    labels.setdefault("clocks", {})[group] = (entries.get("label") or {}).get("zh", group)
-                    continue
-                labels.setdefault(group, {}).update(
-                    {code: spec.get("zh", code) for code, spec in entries.items() if isinstance(spec, dict)})
-    return labels
-
-
 def label(group: str, code: str | None) -> str:
+    """The Chinese name of ``code`` in a choice list of choices.toml, or of a clock rule (``clocks``)."""
     if not code:
         return ""
-    return _labels().get(group, {}).get(code, code)
+    found = declarations()
+    names = {name: rule.label for name, rule in found.clocks.items()} if group == "clocks" \
+        else found.choices.get(group) or found.dispositions.get(group, {})
+    return names[code].zh if code in names else code
 
 
 def action_label(code: str) -> str:
-    for kind in ("cyberspace", "telecom", "police", "market"):
-        if code in _labels().get(kind, {}):
-            return _labels()[kind][code]
+    """The Chinese name of a disposal action (dispositions.toml)."""
+    for actions in declarations().dispositions.values():
+        if code in actions:
+            return actions[code].zh
     return code
 
 
@@ -147,8 +138,6 @@ def _best_split(text: str, width: int, count: int, depths: list[int]) -> tuple[l
 
 
 def chinese_date(moment: datetime | None) -> str:
-    from casework.notices.render import local_date
-
     if moment is None:
         return ""
     day = local_date(moment)
@@ -171,8 +160,6 @@ LETTER_KINDS = ("referral_letter", "transfer_letter")  # the letters that hand a
 
 
 def _letter_number(assignment) -> str:
-    from casework.notices.models import Notice
-
     number = db.session.scalar(
         select(Notice.document_number).where(Notice.assignment_id == assignment.id,
                                               Notice.kind.in_(LETTER_KINDS))

@@ -7,11 +7,11 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
 from casework.notices import fonts
+from casework.text import CST
 
 PDF_VARIANT = "pdf/a-3b"
 _render_lock = threading.Lock()
@@ -33,8 +33,7 @@ class Rendered:
 
 
 def local_date(moment: datetime) -> date:
-    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "Asia/Shanghai"))
-    return moment.astimezone(zone).date()
+    return moment.astimezone(CST).date()
 
 
 def font_cache_dir() -> Path:

@@ -13,7 +13,7 @@ from casework.errors import DomainError, ValidationFailed
 from casework.extensions import db
 from casework.notices.access import may_see_notice, notice_reader
 from casework.notices.content import chinese_date
-from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip
+from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip, referral_notices
 from casework.notices.models import Notice
 from casework.notices.services import CORRECTABLE_FIELDS, correct_notice
 from casework.notices.verify import find_by_bytes, find_by_code, max_upload_bytes, public_facts, read_upload
@@ -52,8 +52,6 @@ def notice_helpers() -> dict:
 
 def visible_notices(referral) -> list[Notice]:
     """The referral's notices the current user may download, in issue order (for the referral page)."""
-    from casework.notices.dossier import referral_notices
-
     if not current_user.is_authenticated:
         return []
     return list(filter(notice_reader(current_user), referral_notices(referral)))

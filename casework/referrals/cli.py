@@ -5,6 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from casework.cli_support import check_database, fail
 from casework.referrals.desk_counts import count_mismatches, recount_desks
 from casework.unit_of_work import unit_of_work
 
@@ -19,8 +20,6 @@ def desk_group() -> None:
 @with_appcontext
 def desk_recount(check: bool) -> None:
     """Rebuild the counters from the referrals and assignments (after bulk SQL), or check them."""
-    from casework.cli import check_database, fail
-
     check_database(current_app._get_current_object())
     if check:
         mismatches = count_mismatches()

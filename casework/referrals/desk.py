@@ -82,10 +82,6 @@ class Desk:
                                              agency=self.agency))
 
 
-def inbox_tabs(user: User, now: datetime | None = None) -> list[Tab]:
-    return Desk(user, now).tabs_with_counts()
-
-
 def _desk_item(agency_desk: bool):
     """The counted item of a desk and the column naming its agency."""
     return (Assignment, Assignment.agency_id) if agency_desk else (Referral, Referral.origin_agency_id)

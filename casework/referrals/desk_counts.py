@@ -23,6 +23,7 @@ from casework.assignments.models import Assignment
 from casework.db_session import before_outermost_commit
 from casework.db_upsert import upsert
 from casework.extensions import db
+from casework.referrals.desk_cache import renew_all_tokens
 from casework.referrals.models import Referral
 
 Key = tuple[int, str, str]
@@ -144,8 +145,6 @@ def stored_counts() -> dict[Key, int]:
 def recount_desks() -> int:
     """Rebuild every counter from the referrals and assignments (and renew every desk's cached
     list); returns the counter rows written."""
-    from casework.referrals.desk_cache import renew_all_tokens
-
     renew_all_tokens()
     counts = live_counts()
     db.session.execute(delete(DeskCount))

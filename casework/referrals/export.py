@@ -7,15 +7,13 @@ import io
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
-from casework.referrals.labels import join_words
+from casework.referrals.labels import join_words, state_label
 from casework.referrals.models import Referral
 from casework.referrals.queries import referral_is_late
 from casework.web.i18n import format_datetime
 
 
 def _state_label(state: str) -> str:
-    from casework.referrals.labels import state_label
-
     return state_label(state)
 
 

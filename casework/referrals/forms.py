@@ -8,11 +8,14 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from casework.agencies.models import Agency
+from casework.extensions import db
 from casework.referrals import labels
-from casework.referrals.labels import current_language
 from casework.referrals.models import REFERRAL_SOURCES
 from casework.referrals.services import TARGET_FIELDS, referral_errors
 from casework.targets.models import TARGET_KINDS
+from casework.targets.normalize import APP_STORES, PLATFORMS
+from casework.text import language
 from casework.workflow.fields import catalogue_for
 
 SOURCE_LABELS = {
@@ -131,14 +134,10 @@ def kind_choices():
 
 
 def platform_choices():
-    from casework.targets.normalize import PLATFORMS
-
     return [(p, PLATFORM_LABELS.get(p, p)) for p in PLATFORMS]
 
 
 def store_choices():
-    from casework.targets.normalize import APP_STORES
-
     return [(s, STORE_LABELS.get(s, s)) for s in APP_STORES]
 
 
@@ -163,9 +162,6 @@ def recommended_agencies(referral) -> dict[str, str]:
     and region (apps: cyberspace and telecom; websites: telecom; shops: market regulation; signs of
     hacking in the title or summary: police)."""
     from sqlalchemy import select
-
-    from casework.agencies.models import Agency
-    from casework.extensions import db
 
     reasons: dict[str, list[str]] = {}
     for link in referral.target_links:
@@ -202,7 +198,7 @@ def field_options(obj, spec) -> dict:
     elif spec.type == "target_actions":
         options["targets"] = [(link.target.id, link.target.name) for link in referral.target_links]
         options["target_choices"] = {
-            link.target.id: [(code, label.pick(current_language())) for code, label in
+            link.target.id: [(code, label.pick(language())) for code, label in
                              catalogue_for(obj, link.target).items()] for link in referral.target_links}
     elif spec.type == "target_outcomes":
         disposition = getattr(obj, "disposition", None)

@@ -7,9 +7,15 @@ from flask import Blueprint, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from casework.agencies.models import Agency
 from casework.db_types import utcnow
+from casework.extensions import db
 from casework.referrals import forms, labels
 from casework.referrals.queries import ASSIGNMENT_TERMINAL, REFERRAL_TERMINAL
+from casework.text import language
+from casework.web.i18n import CST
+from casework.workflow.clocks import pending_extension
+from workflows import declarations
 
 TARGET_STATUS_LABELS = {"unknown": _l("Not checked"), "online": _l("Online"), "offline": _l("Offline")}
 
@@ -27,9 +33,6 @@ def target_status_label(status: str) -> str:
 
 
 def all_agencies():
-    from casework.agencies.models import Agency
-    from casework.extensions import db
-
     return db.session.scalars(select(Agency).order_by(Agency.level.desc(), Agency.region_code, Agency.code)).all()
 
 
@@ -47,8 +50,6 @@ def submitted_field(spec):
 
 
 def today_cst() -> str:
-    from casework.web.i18n import CST
-
     return utcnow().astimezone(CST).date().isoformat()
 
 
@@ -58,15 +59,11 @@ def submitted_value(name: str) -> str:
 
 def pending_extension_request(assignment):
     """The extension request waiting for an approver on the assignment, with its clock's name."""
-    from workflows import declarations
-
-    from casework.workflow.clocks import pending_extension
-
     asked = pending_extension(assignment)
     if asked is None:
         return None
     rule = declarations().clocks.get(asked.clock.rule)
-    return {"request": asked, "clock": rule.label.pick(labels.current_language()) if rule else asked.clock.rule,
+    return {"request": asked, "clock": rule.label.pick(language()) if rule else asked.clock.rule,
             "unit": labels.clock_unit_label(asked.clock.unit)}
 
 
@@ -101,8 +98,6 @@ class ListRow:
 
 def list_rows(rows, show_url_prefix: str) -> list[ListRow]:
     from flask_babel import get_locale
-
-    from casework.web.i18n import CST
 
     zh = str(get_locale() or "zh").startswith("zh")
     dates: dict = {}

@@ -1,19 +1,17 @@
 """Display names of states, triggers, choices and disposal actions.
 
-States, triggers and choice values are named in ``workflows/*.toml`` in both languages;
-those names are shown as they are. Audit events outside the workflow get catalogue strings.
+States, triggers, choice values and kinds are named in ``workflows/*.toml`` in both languages and
+read from ``workflows.declarations()``; those names are shown as they are. Audit events outside
+the workflow get catalogue strings.
 """
 from __future__ import annotations
 
 import functools
-import tomllib
-from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
 from casework.text import language
-
-WORKFLOWS_DIR = Path(__file__).resolve().parent.parent.parent / "workflows"
+from workflows import Declarations, declarations
 
 EVENT_LABELS = {
     "referral.create": _l("Referral opened"),
@@ -44,38 +42,13 @@ CLOCK_UNIT_LABELS = {
     "calendar_days": _l("days"),
     "hours": _l("hours"),
 }
-AGENCY_KIND_LABELS = {
-    "education": _l("Education"),
-    "cyberspace": _l("Cyberspace"),
-    "telecom": _l("Telecom"),
-    "police": _l("Police"),
-    "market": _l("Market regulation"),
-}
 
-
-@functools.cache
-def _workflow_files() -> dict[str, dict]:
-    if not WORKFLOWS_DIR.is_dir():
-        return {}
-    return {path.stem: tomllib.loads(path.read_text(encoding="utf-8"))
-            for path in sorted(WORKFLOWS_DIR.glob("*.toml"))}
-
-
-def _pick(names: dict | str | None) -> str | None:
-    if names is None or isinstance(names, str):
-        return names
-    lang = current_language()
-    return names.get(lang) or names.get("en") or names.get("zh")
-
-
-def current_language() -> str:
-    """``zh`` or ``en``: the language workflow labels are picked in."""
-    return language()
+current_language = language  # the same function as casework.text.language, under its former name here
 
 
 def join_words(items, label=str, strong: bool = False) -> str:
     """A list in the user's language, each item through ``label``: 甲、乙 / a, b (``strong``: 甲；乙 / a; b)."""
-    if current_language() == "zh":
+    if language() == "zh":
         separator = "；" if strong else "、"
     else:
         separator = "; " if strong else ", "
@@ -86,25 +59,19 @@ def clock_unit_label(unit: str) -> str:
     return str(CLOCK_UNIT_LABELS.get(unit, unit))
 
 
-def _states_of(name: str) -> dict:
-    return _workflow_files().get(name, {}).get("states", {})
-
-
 def state_label(state: str | None, kind: str | None = None) -> str:
     """``kind``: the agency kind of an assignment (a per-kind workflow may rename a state)."""
     if not state:
         return ""
-    return _state_label(state, kind, current_language())
+    return _state_label(declarations(), state, kind, language())
 
 
 @functools.cache
-def _state_label(state: str, kind: str | None, _lang: str) -> str:
-    for name in ([f"assignment.{kind}"] if kind else []) + ["referral", "assignment"]:
-        if state in _states_of(name):
-            return _pick(_states_of(name)[state]) or state
-    for name in _workflow_files():
-        if state in _states_of(name):
-            return _pick(_states_of(name)[state]) or state
+def _state_label(found: Declarations, state: str, kind: str | None, lang: str) -> str:
+    subject = "assignment" if kind else "referral"
+    for lc in found.lookup_order(subject, kind):
+        if state in lc.states:
+            return lc.states[state].label.pick(lang)
     return state.replace("_", " ")
 
 
@@ -123,14 +90,10 @@ def object_state_label(object_type: str | None, state: str | None, kind: str | N
 def all_states() -> list[tuple[str, str]]:
     """(state, label) of the referral and assignment lifecycles, for filters."""
     seen: dict[str, str] = {}
-    for name in ("referral", "assignment"):
-        for state in _states_of(name):
+    for lc in declarations().subject_lifecycles("referral") + declarations().subject_lifecycles("assignment"):
+        for state in lc.states:
             seen.setdefault(state, state_label(state))
     return list(seen.items())
-
-
-def final_states(name: str) -> frozenset[str]:
-    return frozenset(s for s, spec in _states_of(name).items() if isinstance(spec, dict) and spec.get("final"))
 
 
 def trigger_label(trigger: str | None, object_type: str | None = None, kind: str | None = None) -> str:
@@ -138,28 +101,39 @@ def trigger_label(trigger: str | None, object_type: str | None = None, kind: str
     assignment; the same trigger can mean different steps for police and for market regulators)."""
     if not trigger:
         return ""
-    return _trigger_label(trigger, object_type, kind if object_type == "assignment" else None, current_language())
+    return _trigger_label(declarations(), trigger, object_type, kind if object_type == "assignment" else None,
+                          language())
 
 
 @functools.cache
-def _trigger_label(trigger: str, object_type: str | None, kind: str | None, _lang: str) -> str:
-    preferred = {"referral": ["referral"], "assignment": [f"assignment.{kind}", "assignment"]}
-    names = [name for name in preferred.get(object_type, []) if name in _workflow_files()]
-    for name in names + [name for name in _workflow_files() if name not in names]:
-        for transition in _workflow_files()[name].get("transitions", []):
-            if transition.get("trigger") == trigger and transition.get("label"):
-                return _pick(transition["label"])
+def _trigger_label(found: Declarations, trigger: str, object_type: str | None, kind: str | None, lang: str) -> str:
+    for lc in found.lookup_order(object_type, kind):
+        transition = next((t for t in lc.transitions if t.trigger == trigger), None)
+        if transition is not None:
+            return transition.label.pick(lang)
     return trigger.replace("_", " ")
+
+
+def agency_kind_label(kind: str | None) -> str:
+    """An agency kind's name (workflows/kinds.toml)."""
+    found = declarations().agency_kinds.get(kind or "")
+    return found.label.pick(language()) if found else (kind or "")
+
+
+def target_kind_label(kind: str | None) -> str:
+    """A target kind's name (workflows/kinds.toml)."""
+    found = declarations().target_kinds.get(kind or "")
+    return found.pick(language()) if found else (kind or "")
 
 
 def choice_label(value: str | None) -> str:
     """A value of a named choice list or a disposal action (choices.toml, dispositions.toml)."""
     if not value:
         return ""
-    for name in ("choices", "dispositions"):
-        for group in _workflow_files().get(name, {}).values():
-            if isinstance(group, dict) and isinstance(group.get(value), dict):
-                return _pick(group[value])
+    found = declarations()
+    for group in (*found.choices.values(), *found.dispositions.values()):
+        if value in group:
+            return group[value].pick(language())
     return value.replace("_", " ")
 
 

@@ -11,8 +11,9 @@ from casework.db_types import utcnow
 from casework.errors import DomainError
 from casework.extensions import db
 from casework.referrals.models import Assessment, Referral
-from casework.workflow.engine import Outcome, assignment_ended
+from casework.workflow.lifecycles import Outcome, assignment_ended
 from casework.workflow.messages import _
+from workflows import declarations
 
 
 def submit_referral(referral: Referral, data: dict, actor) -> None:
@@ -75,11 +76,12 @@ def route_referral(referral: Referral, data: dict, actor) -> Outcome:
 
 
 def create_assignment(referral: Referral, agency, reason: str, actor, *, transferred_from=None) -> Assignment:
-    assignment = Assignment(referral=referral, agency=agency, routing_reason=reason, state="sent",
+    initial = declarations().assignment_lifecycle(agency.kind).initial
+    assignment = Assignment(referral=referral, agency=agency, routing_reason=reason, state=initial,
                             routed_at=utcnow(), transferred_from=transferred_from)
     db.session.add(assignment)
     db.session.flush()
-    record_event("assignment.create", actor, assignment, to_state="sent",
+    record_event("assignment.create", actor, assignment, to_state=initial,
                  payload={"referral_id": referral.id, "agency": agency.code, "reason": reason,
                           "transferred_from": transferred_from.id if transferred_from else None})
     return assignment

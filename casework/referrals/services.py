@@ -11,10 +11,11 @@ from casework.accounts.models import User
 from casework.audit.services import record_event
 from casework.db_types import utcnow
 from casework.errors import NotAllowed, ValidationFailed
+from casework.evidence.services import attach_evidence
 from casework.extensions import db
 from casework.referrals.models import REFERRAL_SOURCES, Referral
 from casework.targets.models import TARGET_KINDS, ReferralTarget
-from casework.targets.services import register_target, target_identity
+from casework.targets.services import clean_target, register_target, target_identity
 
 EDITABLE_STATES = frozenset({"draft"})
 TITLE_MAX = 200
@@ -55,8 +56,6 @@ FRIENDLY_TARGET_ERRORS = {
 
 def target_errors(index: int, data: dict) -> dict[str, str]:
     """Field errors of one target, keyed ``targets-<index>-<field>`` (the registry's rules)."""
-    from casework.targets.services import clean_target
-
     prefix = f"targets-{index}-"
     kind = data.get("kind")
     if kind not in TARGET_KINDS:
@@ -208,8 +207,6 @@ def attach_files(referral: Referral, uploads: list[tuple], actor: User) -> list:
     file is reported on the form's ``evidence`` field (its refusal stays audited)."""
     if not uploads:
         return []
-    from casework.evidence.services import attach_evidence
-
     attached = []
     for storage, meta in uploads:
         try:

@@ -25,6 +25,7 @@ from casework.referrals.scoping import get_referral_or_404, scoped_referrals
 from casework.targets.services import known_target_summary
 from casework.referrals.services import EDITABLE_STATES, attach_files, open_referral, update_referral
 from casework.unit_of_work import transactional
+from casework.workflow.engine import fire
 
 bp = Blueprint("referrals", __name__)
 register_template_helpers(bp)
@@ -179,12 +180,10 @@ def _store_intake(referral_id: int | None, form: IntakeInput, submitting: bool, 
     else:
         referral = get_referral_or_404(referral_id, current_user)
         if version is not None and version != referral.version:
-            raise ConflictError("changed by someone else, reload")
+            raise ConflictError()
         update_referral(referral, form.data, current_user, submitting=submitting)
     attach_files(referral, form.uploads, current_user)
     if submitting:
-        from casework.workflow.engine import fire
-
         fire(referral, "submit", {}, current_user)
     return referral
 

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import or_, select
 
+from casework.cli_support import check_database
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.targets.checkers import CHECKERS, CheckOptions, checker_for, target_snapshot
@@ -63,7 +64,6 @@ def check_targets(options, stale_after: timedelta, concurrency: int, referral_id
 @with_appcontext
 def check_targets_command(concurrency: int, timeout: float, stale_minutes: int, referral_id: int | None) -> None:
     """Check whether targets are still online and record each result in their history."""
-    from casework.cli import check_database
     app = current_app._get_current_object()
     check_database(app)
     options = CheckOptions(timeout=timeout, deadline=timeout * 3,

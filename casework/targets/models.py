@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casework.accounts.models import User
 from casework.db_types import UTCDateTime, utcnow
 from casework.extensions import db
-from workflows import TARGET_KINDS  # noqa: F401  (declared beside the disposal actions that name them)
+from workflows import declarations
 
-TARGET_KIND_ZH = {"website": "网站", "app": "应用程序", "account": "账号", "shop": "网店", "group": "群组",
-                  "other": "其他"}  # as notices and import files name them
+TARGET_KINDS = tuple(declarations().target_kinds)  # declared in workflows/kinds.toml
+TARGET_KIND_ZH = {kind: label.zh for kind, label in declarations().target_kinds.items()}  # as notices name them
 
 TARGET_STATUSES = ("unknown", "online", "offline")
 CHECK_METHODS = ("http", "manual")

@@ -19,6 +19,8 @@ BLUEPRINT_MODULES = (
 
 
 def register_web(app: Flask) -> None:
+    # Imported here, not at the top: low-level modules (models, caches) import casework.web.i18n and
+    # casework.web.fragments, which runs this package first; importing the views with it would loop.
     from casework.read_only import register_read_only_requests
     from casework.web.converters import DatabaseIdConverter
     from casework.web.errors import register_error_handlers

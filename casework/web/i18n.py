@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -16,10 +15,10 @@ from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from casework.extensions import babel
+from casework.text import CST
 
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "translations"
 LOCALES = ("zh", "en")
-CST = ZoneInfo("Asia/Shanghai")
 
 
 def compile_catalogues(target: Path) -> None:
@@ -89,7 +88,7 @@ def init_i18n(app: Flask) -> None:
     compiled = Path(app.instance_path) / "translations"
     compile_catalogues(compiled)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
-    babel.init_app(app, locale_selector=select_locale, default_timezone="Asia/Shanghai")
+    babel.init_app(app, locale_selector=select_locale, default_timezone=CST.key)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),

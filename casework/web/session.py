@@ -10,14 +10,13 @@ from flask_login import current_user, logout_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
+from casework.accounts.models import User
 from casework.extensions import db, login_manager
 
 
 # Once per request: built once, so a request only binds the id (its agency is joined too).
 @functools.cache
 def _user_by_id():
-    from casework.accounts.models import User
-
     return select(User).options(joinedload(User.role_rows)).where(User.id == bindparam("user_id"))
 
 

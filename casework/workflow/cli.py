@@ -9,11 +9,16 @@ from werkzeug.datastructures import MultiDict
 
 from casework.accounts.models import User
 from casework.assignments.models import Assignment
-from casework.cli import check_database, fail
+from casework.cli_support import check_database, fail
 from casework.errors import DomainError, ValidationFailed
 from casework.extensions import db
 from casework.referrals.models import Referral
 from casework.unit_of_work import unit_of_work
+from casework.workflow.diagrams import mermaid, svg
+from casework.workflow.engine import available_triggers, fire
+from casework.workflow.models import ClockRuleOverride
+from casework.workflow.rule_overrides import override_clock_rule, reset_clock_rule
+from casework.workflow.sweep import sweep
 from workflows import CLOCK_UNITS, declarations
 
 SUBJECTS = {"referral": Referral, "assignment": Assignment}
@@ -23,8 +28,6 @@ SUBJECTS = {"referral": Referral, "assignment": Assignment}
 @with_appcontext
 def sweep_command() -> None:
     """Mark overdue clocks, queue reminders (催办), close lapsed windows. Idempotent."""
-    from casework.workflow.sweep import sweep
-
     check_database(current_app._get_current_object())
     with unit_of_work():
         report = sweep()
@@ -44,8 +47,6 @@ def workflow_group() -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 def diagram_command(lifecycle: str, fmt: str, current: str | None, lang: str) -> None:
     """Print the diagram of LIFECYCLE (referral, assignment.police, ...)."""
-    from casework.workflow.diagrams import mermaid, svg
-
     found = declarations().lifecycles.get(lifecycle)
     if found is None:
         fail(f"unknown lifecycle {lifecycle!r}; known: {', '.join(sorted(declarations().lifecycles))}")
@@ -71,8 +72,6 @@ def _load(subject: str, ident: int, username: str):
 @with_appcontext
 def triggers_command(subject: str, ident: int, username: str) -> None:
     """List what USERNAME may fire on the object now."""
-    from casework.workflow.engine import available_triggers
-
     check_database(current_app._get_current_object())
     obj, actor = _load(subject, ident, username)
     click.echo(f"{subject} {ident} is {obj.state} (version {obj.version})")
@@ -92,8 +91,6 @@ def triggers_command(subject: str, ident: int, username: str) -> None:
 @with_appcontext
 def fire_command(subject, ident, trigger, username, pairs, expected_version) -> None:
     """Fire TRIGGER on the referral or assignment IDENT as a user, like the UI would."""
-    from casework.workflow.engine import fire
-
     check_database(current_app._get_current_object())
     data = MultiDict()
     for pair in pairs:
@@ -121,8 +118,6 @@ def fire_command(subject, ident, trigger, username, pairs, expected_version) -> 
 @with_appcontext
 def set_clock_command(rule: str, amount: int, unit: str | None, reset: bool) -> None:
     """Override a clock rule in the database (applies to clocks started from now on)."""
-    from casework.workflow.rule_overrides import override_clock_rule, reset_clock_rule
-
     check_database(current_app._get_current_object())
     declared = declarations().clocks.get(rule)
     if declared is None:

@@ -16,10 +16,9 @@ from casework.calendar import periods
 from casework.calendar.store import current_calendar
 from casework.db_types import utcnow
 from casework.extensions import db
+from casework.text import CST
 from casework.workflow.models import Clock, ClockExtension, ClockRuleOverride
 from workflows import ClockRule, declarations
-
-LOCAL = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ def is_working_day(day: date, calendar: periods.HolidayCalendar | None = None) -
 
 
 def _end_of_local_day(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=LOCAL).astimezone(ZoneInfo("UTC"))
+    return datetime.combine(day, time(23, 59, 59), tzinfo=CST).astimezone(ZoneInfo("UTC"))
 
 
 def compute_due(start: datetime, unit: str, amount: int, calendar: periods.HolidayCalendar | None = None) -> Due:
@@ -48,7 +47,7 @@ def compute_due(start: datetime, unit: str, amount: int, calendar: periods.Holid
     if unit == "hours":
         return Due(start + timedelta(hours=amount))
     calendar = calendar or current_calendar()
-    day = start.astimezone(LOCAL).date()
+    day = start.astimezone(CST).date()
     count = periods.calendar_days_end if unit == "calendar_days" else periods.working_days_end
     end = count(calendar, day, amount)
     return Due(_end_of_local_day(end.day), provisional_note(end.provisional_years) if end.provisional else "")

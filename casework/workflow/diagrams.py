@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from html import escape
 
+from casework.text import language
+from casework.workflow.lifecycles import lifecycle_for
 from workflows import Lifecycle
 
 CURRENT_FILL = "#fde68a"
@@ -90,12 +92,4 @@ def svg(lc: Lifecycle, current: str | None = None, locale: str = "zh") -> str:
 
 def svg_for(obj, locale: str | None = None) -> str:
     """The SVG of the object's lifecycle with its current state highlighted, in the user's language."""
-    from casework.workflow.engine import lifecycle_for, locale as user_locale
-
-    return svg(lifecycle_for(obj), obj.state, locale or user_locale())
-
-
-def mermaid_for(obj, locale: str | None = None) -> str:
-    from casework.workflow.engine import lifecycle_for, locale as user_locale
-
-    return mermaid(lifecycle_for(obj), obj.state, locale or user_locale())
+    return svg(lifecycle_for(obj), obj.state, locale or language())

@@ -1,33 +1,42 @@
-"""The workflow engine: runs the declared lifecycles (workflows/*.toml) on the ORM objects.
+"""The workflow engine: ``transitions`` runs the declared lifecycles (workflows/*.toml).
 
-A ``transitions.Machine`` is built for each fire around a thin adapter of the object, with the
-object's current state as the initial state; no machine outlives the call or holds a model.
+One ``Machine`` per lifecycle, built once per set of declarations with no model of its own. Each
+fire or question wraps the ORM object in a ``Subject`` (the machine's model for that call) and runs
+the event on it: the actor's role and party, the fields and the named guards are the transition's
+``conditions``; the domain service registered for the trigger is its ``before`` callback; clocks,
+the audit event and the declared notice are its ``after`` callbacks. Domain packages register
+their services at app creation (``register_services``), so the engine imports none of them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app, has_app_context
+from flask import current_app
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from transitions import Machine
+from transitions import EventData, Machine
+from transitions import Transition as MachineTransition
 
 from casework.accounts.roles import role_label
 from casework.audit.services import record_event
 from casework.db_types import utcnow
 from casework.errors import ConflictError, DomainError, NotAllowed
 from casework.extensions import db
+from casework.notices import services as notices
+from casework.text import language
 from casework.workflow import clocks
 from casework.workflow.fields import FieldSpec, clean_fields, field_specs, plain
 from casework.workflow.guards import GUARDS
-from casework.text import language
+from casework.workflow.lifecycles import Outcome, assignment_ended, lifecycle_for
 from casework.workflow.messages import _
-from workflows import Lifecycle, Transition, declarations
+from workflows import DeclarationError, Declarations, Lifecycle, Transition, declarations
 
-__all__ = ["FieldSpec", "TriggerInfo", "Outcome", "available_triggers", "fire", "lifecycle_for"]
+__all__ = ["FieldSpec", "TriggerInfo", "Outcome", "available_triggers", "fire", "lifecycle_for",
+           "assignment_ended", "register_services", "build_machines"]
 
-CONFLICT_MESSAGE = "changed by someone else, reload"
+_SERVICES: dict[str, dict[str, Callable]] = {"referral": {}, "assignment": {}}
 
 
 @dataclass(frozen=True)
@@ -39,62 +48,164 @@ class TriggerInfo:
     style: str
 
 
-@dataclass
-class Outcome:
-    """What a service reports back: objects a notice is issued for, new assignments, audit extras."""
+def register_services(subject: str, services: dict[str, Callable]) -> None:
+    """Run ``services[trigger](obj, cleaned_data, actor)`` when ``trigger`` fires on a ``subject``
+    ("referral" or "assignment"); a trigger without a service only changes the state. Called at app
+    creation; a service named for a trigger no lifecycle declares is a ``DeclarationError``."""
+    declared = {t.trigger for lc in declarations().subject_lifecycles(subject) for t in lc.transitions}
+    unknown = set(services) - declared
+    if unknown:
+        raise DeclarationError(f"services for undeclared {subject} triggers: {sorted(unknown)}")
+    _SERVICES[subject].update(services)
 
-    notice_subjects: list | None = None
-    created: list = field(default_factory=list)
-    payload: dict = field(default_factory=dict)
+
+def service_for(subject: str, trigger: str) -> Callable | None:
+    return _SERVICES[subject].get(trigger)
 
 
-class _StateAdapter:
-    """What the Machine sees: only the ``state`` of the ORM object."""
+class Subject:
+    """The machine's model for one fire or one question: the ORM object's state, who acts, the data
+    sent (None: only asking whether the actor may fire), and what the conditions and callbacks found."""
 
-    def __init__(self, obj):
-        self._obj = obj
+    def __init__(self, obj, actor, data=None):
+        self.obj, self.actor, self.data = obj, actor, data
+        self.cleaned: dict = {}
+        self.refusal: tuple[type[DomainError], str] | None = None
+        self.outcome = Outcome()
+        self.payload: dict = {}
+        self.from_state = obj.state
 
     @property
     def state(self) -> str:
-        return self._obj.state
+        return self.obj.state
 
     @state.setter
     def state(self, value: str) -> None:
-        if self._obj.state != value:
-            self._obj.state = value
+        if self.obj.state != value:
+            self.obj.state = value
 
 
-def lifecycle_for(obj) -> Lifecycle:
-    """The declaration the object follows: the referral's, or its agency kind's assignment variant."""
-    if obj.audit_type == "referral":
-        return declarations().lifecycle("referral")
-    return declarations().lifecycle(f"assignment.{obj.agency.kind}")
+class DeclaredTransition(MachineTransition):
+    """A transition of the machine that carries its declaration (``declared``)."""
+
+    def __init__(self, *args, declared: Transition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.declared = declared
 
 
-def assignment_ended(assignment) -> bool:
-    return assignment.state in lifecycle_for(assignment).final_states()
+class LifecycleMachine(Machine):
+    transition_cls = DeclaredTransition
+
+    def index_choices(self) -> None:
+        """Per state, the transitions a person may choose from it, in declaration order (the machine's
+        own ``get_triggers``, asked once per state when the machine is built)."""
+        self.choices = {state: tuple(t for trigger in self.get_triggers(state)
+                                     for t in self.events[trigger].transitions[state] if not t.declared.system)
+                        for state in self.states}
 
 
-def locale() -> str:
-    """The language workflow labels are picked in (``casework.text.language``)."""
-    return language()
+# Conditions: each returns True when it holds, else records why on the subject and returns False.
+
+def _actor_allowed(event: EventData) -> bool:
+    subject = event.model
+    refusal = _actor_refusal(subject.obj, event.transition.declared, subject.actor)
+    if refusal:
+        subject.refusal = (NotAllowed, refusal)
+    return refusal is None
 
 
-def _services(subject: str) -> dict[str, Callable]:
-    if subject == "referral":
-        from casework.referrals.lifecycle import SERVICES
-    else:
-        from casework.assignments.services import SERVICES
-    return SERVICES
+def _fields_clean(event: EventData) -> bool:
+    """Clean the submitted data (ValidationFailed lists every problem); questions send none."""
+    subject = event.model
+    if subject.data is not None:
+        subject.cleaned = clean_fields(event.transition.declared, subject.obj, subject.actor, subject.data)
+    return True
 
 
-def service_for(subject: str, trigger: str) -> Callable:
-    return _services(subject)[trigger]
+def _guard_holds(guard: Callable, event: EventData) -> bool:
+    subject = event.model
+    failed = guard(subject.obj, subject.actor, subject.cleaned)
+    if failed:
+        label = event.transition.declared.label.pick(language())
+        subject.refusal = (DomainError, _("'%(action)s' is not possible: %(reason)s", action=label, reason=failed))
+    return not failed
+
+
+# Callbacks: the service before the state changes; clocks, audit and notice after.
+
+def _run_service(event: EventData) -> None:
+    subject = event.model
+    service = service_for(subject.obj.audit_type, event.event.name)
+    if service is not None:
+        subject.outcome = service(subject.obj, subject.cleaned, subject.actor) or Outcome()
+
+
+def _run_clocks(event: EventData) -> None:
+    subject, transition = event.model, event.transition.declared
+    obj = subject.obj
+    db.session.flush()
+    now = utcnow()
+    for rule in transition.stops:
+        clocks.stop_clock(obj, rule, now=now)
+    for rule in transition.starts:
+        clocks.start_clock(obj, rule, now=now)
+    for created in subject.outcome.created:
+        for rule in lifecycle_for(created).initial_clocks:
+            clocks.start_clock(created, rule, now=now)
+        clocks.sync_subject(created)
+    clocks.sync_subject(obj)
+
+
+def _record(event: EventData) -> None:
+    subject, transition = event.model, event.transition.declared
+    subject.payload = {**plain(subject.cleaned), **subject.outcome.payload}
+    record_event(f"{subject.obj.audit_type}.{transition.trigger}", subject.actor, subject.obj,
+                 trigger=transition.trigger, from_state=subject.from_state, to_state=subject.obj.state,
+                 payload=subject.payload, actor_name=None if subject.actor else "system")
+    db.session.flush()
+
+
+def _issue_notices(event: EventData) -> None:
+    subject, transition = event.model, event.transition.declared
+    if transition.notice:
+        targets = subject.outcome.notice_subjects
+        for target in targets if targets is not None else [subject.obj]:
+            issue_notice(transition.notice, target, subject.actor, subject.payload)
+
+
+def _build(lc: Lifecycle) -> LifecycleMachine:
+    machine = LifecycleMachine(model=None, states=list(lc.states), initial=lc.initial, auto_transitions=False,
+                               send_event=True, name=lc.name)
+    for t in lc.transitions:
+        unknown = [name for name in t.guards if name not in GUARDS]
+        if unknown:
+            raise DeclarationError(f"{lc.name}: transition {t.trigger}: unknown guard {unknown[0]!r}")
+        machine.add_transition(
+            t.trigger, list(t.sources), t.dest, declared=t,
+            conditions=[_actor_allowed, _fields_clean, *(functools.partial(_guard_holds, GUARDS[g]) for g in t.guards)],
+            before=_run_service, after=[_run_clocks, _record, _issue_notices])
+    machine.index_choices()
+    return machine
+
+
+@functools.cache
+def machines(found: Declarations) -> dict[str, LifecycleMachine]:
+    """One machine per lifecycle of ``found``, built once; an unknown guard is a DeclarationError."""
+    return {name: _build(lc) for name, lc in found.lifecycles.items()}
+
+
+def build_machines() -> dict[str, LifecycleMachine]:
+    """The machines of the current declarations (built at app creation, which checks the guards)."""
+    return machines(declarations())
+
+
+def machine_for(obj) -> LifecycleMachine:
+    return build_machines()[lifecycle_for(obj).name]
 
 
 def _state_label(lc: Lifecycle, state: str) -> str:
     found = lc.states.get(state)
-    return found.label.pick(locale()) if found else state
+    return found.label.pick(language()) if found else state
 
 
 def _party_refusal(obj, transition: Transition, actor) -> str | None:
@@ -104,45 +215,37 @@ def _party_refusal(obj, transition: Transition, actor) -> str | None:
             return _("only %(agency)s handles this assignment", agency=obj.agency.name)
         return None
     origin = referral.origin_agency
-    if actor.agency.kind == "education" and (actor.agency_id == origin.id or actor.agency.is_above(origin)):
+    if actor.agency.kind == declarations().referring_kind() and (actor.agency_id == origin.id or actor.agency.is_above(origin)):
         return None
     return _("only the referring department %(agency)s (or the one supervising it) may do this", agency=origin.name)
 
 
 def _actor_refusal(obj, transition: Transition, actor) -> str | None:
-    label = transition.label.pick(locale())
     if transition.system:
-        return None if actor is None else _("'%(action)s' happens automatically, nobody fires it", action=label)
+        return None if actor is None else _("'%(action)s' happens automatically, nobody fires it",
+                                            action=transition.label.pick(language()))
     if actor is None:
-        return _("'%(action)s' needs a signed-in user", action=label)
+        return _("'%(action)s' needs a signed-in user", action=transition.label.pick(language()))
     if not actor.has_role(*transition.roles):
-        return _("'%(action)s' needs the role %(roles)s", action=label,
+        return _("'%(action)s' needs the role %(roles)s", action=transition.label.pick(language()),
                  roles=" / ".join(role_label(role) for role in transition.roles))
     return _party_refusal(obj, transition, actor)
 
 
-def _guard_refusal(obj, transition: Transition, actor, data: dict) -> str | None:
-    """Why a guard of the transition refuses, in the user's words (not the guard's internal name)."""
-    for name in transition.guards:
-        failed = GUARDS[name](obj, actor, data)
-        if failed:
-            return _("'%(action)s' is not possible: %(reason)s", action=transition.label.pick(locale()),
-                     reason=failed)
-    return None
-
-
 def available_triggers(obj, user) -> list[TriggerInfo]:
-    """The actions ``user`` may fire on ``obj`` now (state, role, agency and guards all allow it)."""
-    lc = lifecycle_for(obj)
+    """The actions ``user`` may fire on ``obj`` now (state, role, agency and guards all allow it):
+    the conditions of each transition from the current state, evaluated as the machine evaluates
+    them when the event fires (``may_<trigger>`` without binding a model to the machine)."""
+    machine, locale = machine_for(obj), language()
+    state = machine.get_state(obj.state)
+    event = EventData(state, None, machine, Subject(obj, user), args=(), kwargs={})
     found = []
-    for transition in lc.transitions:
-        if obj.state not in transition.sources or transition.system:
-            continue
-        if _actor_refusal(obj, transition, user) or _guard_refusal(obj, transition, user, {}):
-            continue
-        found.append(TriggerInfo(transition.trigger, transition.label.pick(locale()),
-                                 field_specs(transition, obj, user, locale()),
-                                 transition.confirm, transition.style))
+    for transition in machine.choices[state.name]:
+        event.transition = transition
+        if all(condition.check(event) for condition in transition.conditions):
+            declared = transition.declared
+            found.append(TriggerInfo(declared.trigger, declared.label.pick(locale),
+                                     field_specs(declared, obj, user, locale), declared.confirm, declared.style))
     return found
 
 
@@ -151,93 +254,48 @@ def fire(obj, trigger: str, data: dict, actor, *, expected_version: int | None =
     state/role/agency/guards (DomainError subclass with a clear message and an ``audit`` dict so the
     refusal is recorded), check expected_version (ConflictError), run the service, write the audit
     event, start/stop clocks, issue the declared notice. Flushes, never commits."""
-    lc = lifecycle_for(obj)
-    data = data if data is not None else {}
+    lc, machine = lifecycle_for(obj), machine_for(obj)
     audit = {"event": f"{obj.audit_type}.{trigger}", "actor": actor, "obj": obj, "trigger": trigger,
              "from_state": obj.state, "actor_name": None if actor else "system"}
-    if trigger not in lc.triggers():
+    if trigger not in machine.events:
         raise DomainError(_("unknown action '%(action)s'", action=trigger), audit=audit)
-    transition = lc.transition(trigger, obj.state)
-    if transition is None:
-        label = next(t.label for t in lc.transitions if t.trigger == trigger).pick(locale())
+    if obj.state not in machine.events[trigger].transitions:
+        label = next(t.label for t in lc.transitions if t.trigger == trigger).pick(language())
         raise DomainError(_("'%(action)s' is not allowed while the case is '%(state)s'",
                             action=label, state=_state_label(lc, obj.state)), audit=audit)
     if expected_version is not None and int(expected_version) != obj.version:
-        raise ConflictError(_(CONFLICT_MESSAGE), audit={**audit, "outcome": "conflict"})
-    refusal = _actor_refusal(obj, transition, actor)
-    if refusal:
-        raise NotAllowed(refusal, audit=audit)
-    cleaned = clean_fields(transition, obj, actor, data)
-    refusal = _guard_refusal(obj, transition, actor, cleaned)
-    if refusal:
-        raise DomainError(refusal, audit=audit)
+        raise ConflictError(audit={**audit, "outcome": "conflict"})
+    subject = Subject(obj, actor, data if data is not None else {})
     try:
-        _apply(obj, lc, transition, cleaned, actor)
+        if not machine.events[trigger].trigger(subject):
+            error, message = subject.refusal
+            raise error(message, audit=audit)
         if obj.audit_type == "assignment":
             run_automatic(obj.referral)
     except StaleDataError as exc:
-        raise ConflictError(_(CONFLICT_MESSAGE)) from exc
+        raise ConflictError() from exc
     except OperationalError as exc:
         if "locked" in str(exc).lower():
-            raise ConflictError(_(CONFLICT_MESSAGE)) from exc
+            raise ConflictError() from exc
         raise
     return obj
-
-
-def _apply(obj, lc: Lifecycle, transition: Transition, cleaned: dict, actor) -> None:
-    from_state = obj.state
-    results: list[Outcome | None] = []
-    service = service_for(lc.subject, transition.trigger)
-    machine = Machine(model=_StateAdapter(obj), states=list(lc.states), initial=obj.state,
-                      auto_transitions=False)
-    machine.add_transition(transition.trigger, list(transition.sources), transition.dest,
-                           before=lambda: results.append(service(obj, cleaned, actor)))
-    getattr(machine.model, transition.trigger)()
-    outcome = results[0] or Outcome()
-    db.session.flush()
-    now = utcnow()
-    for rule in transition.stops:
-        clocks.stop_clock(obj, rule, now=now)
-    for rule in transition.starts:
-        clocks.start_clock(obj, rule, now=now)
-    for created in outcome.created:
-        for rule in lifecycle_for(created).initial_clocks:
-            clocks.start_clock(created, rule, now=now)
-        clocks.sync_subject(created)
-    clocks.sync_subject(obj)
-    payload = {**plain(cleaned), **outcome.payload}
-    record_event(f"{obj.audit_type}.{transition.trigger}", actor, obj, trigger=transition.trigger,
-                 from_state=from_state, to_state=obj.state, payload=payload,
-                 actor_name=None if actor else "system")
-    db.session.flush()
-    if transition.notice:
-        subjects = outcome.notice_subjects if outcome.notice_subjects is not None else [obj]
-        for subject in subjects:
-            issue_notice(transition.notice, subject, actor, payload)
 
 
 def issue_notice(kind: str, subject, actor, data: dict) -> None:
     """Issue the transition's notice in the same transaction (``ISSUE_NOTICES`` off only in tests
     that exercise the machine alone, where rendering hundreds of PDFs adds nothing)."""
-    if not current_app.config.get("ISSUE_NOTICES", True):
-        return
-    from casework.notices.services import issue_notice as issue
-
-    issue(kind, subject, actor, data)
+    if current_app.config.get("ISSUE_NOTICES", True):
+        notices.issue_notice(kind, subject, actor, data)
 
 
 def run_automatic(referral) -> None:
     """Fire the referral's automatic transitions whose guards hold (e.g. close once all assignments ended)."""
-    lc = lifecycle_for(referral)
+    lc, machine = lifecycle_for(referral), machine_for(referral)
+    automatic = [t for t in lc.transitions if t.auto]
     moved = True
     while moved:
-        moved = False
-        for transition in lc.transitions:
-            if transition.auto and referral.state in transition.sources \
-                    and _guard_refusal(referral, transition, None, {}) is None:
-                _apply(referral, lc, transition, {}, None)
-                moved = True
-                break
+        moved = any(referral.state in t.sources and machine.events[t.trigger].trigger(Subject(referral, None, {}))
+                    for t in automatic)
 
 
 def fire_system(obj, trigger: str, data: dict | None = None):

@@ -19,7 +19,6 @@ from casework.workflow.messages import _
 from workflows import Field, Label, Transition, declarations
 
 MAX_TEXT = 10_000
-DISPOSING_KINDS = ("cyberspace", "telecom", "police", "market")
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def referral_of(obj):
 
 
 def disposing_agencies(exclude_id: int | None = None) -> list[Agency]:
-    query = select(Agency).where(Agency.kind.in_(DISPOSING_KINDS)).order_by(Agency.id)
+    query = select(Agency).where(Agency.kind.in_(declarations().disposing_kinds())).order_by(Agency.id)
     return [a for a in db.session.scalars(query) if a.id != exclude_id]
 
 

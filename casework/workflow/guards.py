@@ -3,7 +3,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+from sqlalchemy import select
+
+from casework.audit.models import AuditEvent
 from casework.db_types import utcnow
+from casework.extensions import db
+from casework.workflow import clocks
+from casework.workflow.lifecycles import assignment_ended
 from casework.workflow.messages import _
 
 
@@ -30,15 +36,11 @@ def assessment_finds_no_referral(obj, actor, data) -> str | None:
 
 
 def all_assignments_received(obj, actor, data) -> str | None:
-    from casework.workflow.engine import assignment_ended
-
     pending = [a for a in obj.assignments if a.received_at is None and not assignment_ended(a)]
     return None if obj.assignments and not pending else _("not every agency has received the referral")
 
 
 def all_assignments_ended(obj, actor, data) -> str | None:
-    from casework.workflow.engine import assignment_ended
-
     running = [a for a in obj.assignments if not assignment_ended(a)]
     return None if obj.assignments and not running else _("some assignments are still running")
 
@@ -54,11 +56,6 @@ def not_proposer(obj, actor, data) -> str | None:
 
 def not_decision_proposer(obj, actor, data) -> str | None:
     """A proposed decision (the step that led to the current state) is decided by someone else."""
-    from sqlalchemy import select
-
-    from casework.audit.models import AuditEvent
-    from casework.extensions import db
-
     proposer = db.session.scalar(
         select(AuditEvent.actor_id).where(AuditEvent.object_type == obj.audit_type, AuditEvent.object_id == obj.id,
                                           AuditEvent.to_state == obj.state, AuditEvent.outcome == "ok")
@@ -69,36 +66,26 @@ def not_decision_proposer(obj, actor, data) -> str | None:
 
 
 def reconsideration_window_open(obj, actor, data) -> str | None:
-    from casework.workflow.clocks import running_clock
-
-    clock = running_clock(obj, "reconsideration_window")
+    clock = clocks.running_clock(obj, "reconsideration_window")
     if clock is None or clock.due_at < utcnow():
         return _("the window to ask for reconsideration has closed")
     return None
 
 
 def running_agency_clock(obj, actor, data) -> str | None:
-    from casework.workflow.clocks import extendable_clock
-
-    return None if extendable_clock(obj) is not None else _("no time limit of this agency is running")
+    return None if clocks.extendable_clock(obj) is not None else _("no time limit of this agency is running")
 
 
 def no_pending_extension(obj, actor, data) -> str | None:
-    from casework.workflow.clocks import pending_extension
-
-    return _("an extension request is already pending") if pending_extension(obj) is not None else None
+    return _("an extension request is already pending") if clocks.pending_extension(obj) is not None else None
 
 
 def pending_extension(obj, actor, data) -> str | None:
-    from casework.workflow.clocks import pending_extension as find
-
-    return None if find(obj) is not None else _("no extension request is pending")
+    return None if clocks.pending_extension(obj) is not None else _("no extension request is pending")
 
 
 def not_extension_requester(obj, actor, data) -> str | None:
-    from casework.workflow.clocks import pending_extension as find
-
-    request = find(obj)
+    request = clocks.pending_extension(obj)
     if request is not None and request.requested_by_id == actor.id:
         return _("nobody approves their own extension request")
     return None
