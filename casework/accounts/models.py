@@ -89,12 +89,12 @@ class UserSession(db.Model):
 
 
 class RecoveryCode(db.Model):
-    """A one-time code to log in without the authenticator app (argon2 hash)."""
+    """A one-time code to log in without the authenticator app (SHA-256 of a random 79-bit code)."""
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    code_hash: Mapped[str] = mapped_column(String(255))
+    code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
