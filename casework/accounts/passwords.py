@@ -4,6 +4,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from casework.accounts.messages import _
+
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
 MIN_LENGTH = 10
@@ -38,9 +40,9 @@ def character_classes(password: str) -> int:
 def password_problem(password: str, min_length: int = MIN_LENGTH, min_classes: int = MIN_CLASSES) -> str | None:
     """Why the password is too weak, or None."""
     if len(password) < min_length:
-        return f"at least {min_length} characters"
+        return _("at least %(n)d characters", n=min_length)
     if character_classes(password) < min_classes:
-        return f"at least {min_classes} of: lower case, upper case, digits, symbols"
+        return _("at least %(n)d of: lower case, upper case, digits, symbols", n=min_classes)
     return None
 
 

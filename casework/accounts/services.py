@@ -6,6 +6,7 @@ import secrets
 from sqlalchemy import delete, select
 
 from casework.accounts import lockout, totp
+from casework.accounts.messages import _
 from casework.accounts.models import PasswordHistory, RecoveryCode, User, UserRole
 from casework.accounts.passwords import (
     DUMMY_HASH, hash_password, needs_rehash, password_problem, temporary_password, verify_password,
@@ -163,13 +164,14 @@ def change_password(user: User, data: dict, actor: User, keep_token: str | None 
     errors = {}
     new = data.get("new_password") or ""
     if not data.get("current_checked") and not verify_password(user.password_hash, data.get("current_password") or ""):
-        errors["current_password"] = "the current password is wrong"
+        errors["current_password"] = _("the current password is wrong")
     if problem := policy_password_problem(new):
         errors["new_password"] = problem
     elif new != (data.get("confirm") or ""):
-        errors["confirm"] = "the two new passwords differ"
+        errors["confirm"] = _("the two new passwords differ")
     elif _reuses_recent_password(user, new):
-        errors["new_password"] = f"must differ from the last {max(current_policy().password_history, 1)} passwords"
+        errors["new_password"] = _("must differ from the last %(n)d passwords",
+                                   n=max(current_policy().password_history, 1))
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = hash_password(new)
@@ -206,7 +208,7 @@ def enrol_second_factor(user: User, secret: str, code: str) -> list[str]:
     """Confirm enrolment of an authenticator with its first code; returns ten recovery codes (shown once)."""
     step = totp.matching_step(secret, code)
     if step is None:
-        raise ValidationFailed({"code": "the code does not match; check the phone's clock and try again"})
+        raise ValidationFailed({"code": _("the code does not match; check the phone's clock and try again")})
     user.totp_secret = secret
     user.totp_enrolled_at = utcnow()
     user.totp_last_step = step

@@ -172,7 +172,7 @@ def _field_errors(form, error: ValidationFailed) -> None:
     for name, message in (error.errors.items() if isinstance(error.errors, dict) else []):
         field = getattr(form, name, None)
         if field is not None:
-            field.errors = [*field.errors, _(message)]
+            field.errors = [*field.errors, message]
 
 
 @bp.post("/logout")
