@@ -7,7 +7,7 @@ from sqlalchemy import select
 from casework.accounts.lockout import is_locked
 from casework.accounts.models import RateCounter
 from casework.extensions import db
-from casework.web.throttle import hit
+from casework.accounts.counters import hit, peek
 from tests.conftest import PASSWORD
 from tests.security_helpers import from_address, post_login
 
@@ -36,8 +36,10 @@ def test_the_lock_message_never_says_whether_the_account_exists(app, db_session)
     assert locked[locked.index('role="alert"'):][:200] == unknown[unknown.index('role="alert"'):][:200]
 
 
-def test_too_many_login_posts_from_one_address_answer_429_with_retry_after(app, db_session, monkeypatch):
+def test_too_many_failed_logins_from_one_address_answer_429_with_retry_after(app, db_session, monkeypatch):
     monkeypatch.setitem(app.config, "RATE_LIMITS", {"login_per_address": (3, 300)})
+    for _ in range(4):  # an office behind one address: successful logins do not count
+        assert post_login(app.test_client(), "psb-44.case_officer", PASSWORD, STRANGER).status_code == 302
     client = app.test_client()
     for name in ("a", "b", "c"):
         assert post_login(client, f"spray-{name}", "Wrong-passw0rd", STRANGER).status_code == 401
@@ -63,12 +65,15 @@ def test_the_api_is_limited_per_address_and_per_account(app, login_as, monkeypat
     assert app.test_client().get("/api/referrals/1", **from_address(STRANGER)).status_code == 429
 
 
-def test_counters_are_rows_shared_by_every_process_and_old_windows_go(db_session):
-    assert hit("test:key", 2, 60, now=1_000_020).allowed
-    assert hit("test:key", 2, 60, now=1_000_030).allowed
-    third = hit("test:key", 2, 60, now=1_000_039)
+def test_counters_are_rows_shared_by_every_process_and_old_windows_go(app, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "RATE_LIMITS", {"api_per_address": (2, 60)})
+    assert hit("test:key", "api_per_address", now=1_000_020).allowed
+    assert peek("test:key", "api_per_address", now=1_000_025).allowed
+    assert hit("test:key", "api_per_address", now=1_000_030).allowed
+    assert not peek("test:key", "api_per_address", now=1_000_035).allowed
+    third = hit("test:key", "api_per_address", now=1_000_039)
     assert not third.allowed and third.retry_after == 41
-    assert hit("test:key", 2, 60, now=1_000_081).allowed
+    assert hit("test:key", "api_per_address", now=1_000_081).allowed
     rows = db.session.execute(select(RateCounter.window_start, RateCounter.hits)
                               .where(RateCounter.key == "test:key")).all()
     assert rows == [(1_000_080, 1)]

@@ -1,8 +1,8 @@
 """Failed logins counted per account and source address; a lock shuts that pair out only.
 
 A stranger who knows an officer's user name can lock the officer out of the stranger's own
-address, not out of the officer's; the per-address throttle (``casework.web.throttle``) bounds
-how fast anyone can guess across accounts.
+address, not out of the officer's; every failure also counts against its address
+(``casework.accounts.counters``), which bounds how fast anyone can guess across accounts.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from casework.accounts.counters import count_failed_login
 from casework.accounts.models import LoginLock, User
 from casework.accounts.policy import current_policy
 from casework.audit.services import record_event
@@ -29,6 +30,7 @@ def is_locked(user: User, source: str) -> bool:
 
 def count_failure(user: User, source: str, reason: str) -> None:
     """Count one failure of ``user`` from ``source``; lock the pair at the policy's limit. Audited."""
+    count_failed_login(source)
     policy = current_policy()
     now = utcnow()
     row = _row(user, source)

@@ -6,6 +6,7 @@ import secrets
 from sqlalchemy import delete, select
 
 from casework.accounts import lockout, totp
+from casework.accounts.counters import count_failed_login
 from casework.accounts.messages import _
 from casework.accounts.models import PasswordHistory, RecoveryCode, User, UserRole
 from casework.accounts.passwords import (
@@ -78,10 +79,12 @@ def authenticate(username: str, password: str, source: str = "") -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         verify_password(DUMMY_HASH, password)
+        count_failed_login(source)
         record_event("auth.login", None, outcome="refused", actor_name=username[:64],
                      payload={"reason": "unknown user", "source": source[:64]})
         raise LoginRefused(GENERIC_REFUSAL)
     if lockout.is_locked(user, source):
+        count_failed_login(source)
         record_event("auth.login", user, user, outcome="refused", payload={"reason": "locked",
                                                                            "source": source[:64]})
         raise LoginRefused(GENERIC_REFUSAL)
@@ -99,6 +102,7 @@ def check_second_factor(user: User, code: str, source: str = "") -> str:
     Returns ``"totp"`` or ``"recovery"``; a wrong code counts as a failed login from ``source``.
     """
     if lockout.is_locked(user, source) or not user.active:
+        count_failed_login(source)
         record_event("auth.login", user, user, outcome="refused", payload={"reason": "locked",
                                                                            "source": source[:64]})
         raise LoginRefused(GENERIC_REFUSAL)
