@@ -5,6 +5,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from casework.accounts.models import SecurityPolicy, User
+from casework.accounts.passwords import MIN_CLASSES, MIN_LENGTH
 from casework.accounts.roles import ADMIN_ROLES, Role
 from casework.audit.services import record_event
 from casework.db_types import utcnow
@@ -25,12 +26,15 @@ PRIVILEGED_ROLES = frozenset(r.value for r in ADMIN_ROLES | {Role.APPROVER})
 
 
 def current_policy() -> SecurityPolicy:
-    """The stored policy, or the defaults (unsaved) when none has been stored."""
+    """The stored policy, or the defaults (unsaved) when none has been stored; the lockout defaults
+    are the configuration's ``LOGIN_MAX_FAILURES`` and ``LOGIN_LOCK_MINUTES``."""
     policy = db.session.scalar(select(SecurityPolicy).where(SecurityPolicy.id == POLICY_ID))
     if policy is not None:
         return policy
-    return SecurityPolicy(id=POLICY_ID, lockout_failures=5, lockout_minutes=15, password_min_length=10,
-                          password_min_classes=3, password_history=5, two_factor_scope="privileged")
+    return SecurityPolicy(id=POLICY_ID, lockout_failures=current_app.config.get("LOGIN_MAX_FAILURES", 5),
+                          lockout_minutes=current_app.config.get("LOGIN_LOCK_MINUTES", 15),
+                          password_min_length=MIN_LENGTH, password_min_classes=MIN_CLASSES, password_history=5,
+                          two_factor_scope="privileged")
 
 
 def policy_values(policy: SecurityPolicy) -> dict:
