@@ -4,7 +4,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from casework.accounts.messages import _
+from casework.text import _
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 
 from casework.accounts import lockout, totp
 from casework.accounts.counters import count_failed_login
-from casework.accounts.messages import _
+from casework.text import _
 from casework.accounts.models import PasswordHistory, RecoveryCode, User, UserRole
 from casework.accounts.passwords import (
     DUMMY_HASH, hash_password, needs_rehash, password_problem, temporary_password, verify_password,

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casework.accounts.forms import clean_text
 from casework.accounts.lockout import unlock_user
 from casework.accounts.models import User, UserSession
 from casework.accounts.policy import BOUNDS, TWO_FACTOR_SCOPES, update_policy
@@ -26,6 +27,10 @@ bp = Blueprint("security", __name__, url_prefix="/security")
 def only_the_security_administrator():
     if not current_user.has_role(Role.SECURITY_ADMIN):
         abort(403)
+
+
+def _reason() -> dict:
+    return {"reason": clean_text(request.form.get("reason"), 200)}
 
 
 def _user_or_404(user_id: int) -> User:
@@ -59,7 +64,7 @@ def save_policy():
 @bp.get("/users")
 @read_only
 def users():
-    query = (request.args.get("q") or "").strip()[:64]
+    query = clean_text(request.args.get("q"), 64).strip()
     page_number = max(0, min(request.args.get("page", 0, type=int) or 0, 10_000))
     rows, more = page.user_rows(query, page_number)
     return render_template("security/users.html", rows=rows, more=more, query=query, page_number=page_number)
@@ -74,7 +79,7 @@ def user(user_id: int):
 @bp.post("/users/<int:user_id>/unlock")
 @transactional
 def unlock(user_id: int):
-    lifted = unlock_user(_user_or_404(user_id), request.form, current_user)
+    lifted = unlock_user(_user_or_404(user_id), _reason(), current_user)
     flash(_("Locks lifted: %(n)d.", n=lifted), "success")
     return redirect(url_for("security.user", user_id=user_id))
 
@@ -83,7 +88,7 @@ def unlock(user_id: int):
 @require_recent_second_factor
 @transactional
 def reset_two_factor(user_id: int):
-    reset_second_factor(_user_or_404(user_id), request.form, current_user)
+    reset_second_factor(_user_or_404(user_id), _reason(), current_user)
     flash(_("The second factor was removed; the user sets up a new one at the next login."), "success")
     return redirect(url_for("security.user", user_id=user_id))
 
