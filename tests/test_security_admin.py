@@ -77,7 +77,8 @@ def test_unlocking_lifts_every_lock_of_the_user(app, security_admin, user):
         post_login(stranger, "psb-44.case_officer", "Wrong-passw0rd", "203.0.113.9")
     officer = user("psb-44.case_officer")
     assert is_locked(officer, "203.0.113.9")
-    assert "203.0.113.9" in security_admin.get("/security/").get_data(as_text=True)
+    locks_page = security_admin.get("/security/").get_data(as_text=True)
+    assert "203.0.113.9" in locks_page and "psb-44.case_officer" in locks_page
     assert security_admin.post(f"/security/users/{officer.id}/unlock", data={"reason": "called"}).status_code == 302
     assert not is_locked(officer, "203.0.113.9")
     assert _events("security.unlock")[-1].object_id == officer.id

@@ -123,6 +123,8 @@ class LoginLock(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    user: Mapped[User] = relationship(lazy="joined")
+
 
 class SecurityPolicy(db.Model):
     """The security administrator's settings; one row (id 1), defaults when absent."""
