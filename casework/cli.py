@@ -79,6 +79,8 @@ def demo_command(reset: bool, password: str | None, referral_count: int) -> None
         fail(str(error))
     click.echo(f"demo data written to {database_label(app)}")
     click.echo(f"password for every demo account: {credentials.password}")
+    for line in credentials.two_factor_lines():
+        click.echo(line)
     for agency_name, usernames in credentials.users_by_agency.items():
         click.echo(f"  {agency_name}: {', '.join(usernames)}")
 

@@ -10,9 +10,11 @@ from sqlalchemy import MetaData, inspect, select
 
 from casework.accounts.models import User, UserRole
 from casework.accounts.passwords import hash_password, password_problem
+from casework.accounts.policy import PRIVILEGED_ROLES
 from casework.agencies.catalogue import demo_agencies
 from casework.agencies.models import Agency
 from casework.demo_referrals import seed_referrals
+from casework.db_types import utcnow
 from casework.extensions import db
 from casework.migrate import upgrade
 from casework.unit_of_work import unit_of_work
@@ -31,10 +33,23 @@ class DemoRefused(Exception):
     pass
 
 
+# The demo's approvers and administrators must log in with a second factor; they are enrolled with
+# this fixed, published key (demo only: every real account enrols its own secret).
+DEMO_TOTP_SECRET = "CASEWORKDEMOTOTPSECRETKEYFORDEMO"
+
+
 @dataclass
 class DemoCredentials:
     password: str
     users_by_agency: dict[str, list[str]] = field(default_factory=dict)
+    totp_secret: str = DEMO_TOTP_SECRET
+
+    def two_factor_lines(self) -> list[str]:
+        return [
+            "approvers and administrators also need a code from an authenticator app (TOTP) set up with the",
+            f"  demo key {self.totp_secret} (or print the current code: "
+            f".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{self.totp_secret}').now())\")",
+        ]
 
 
 def _database_is_empty() -> bool:
@@ -102,8 +117,10 @@ def _create_users(agencies: dict[str, Agency], password_hash: str,
         for suffix, role in roles:
             username = f"{agency.code}-{suffix}"
             user = User(username=username, display_name=f"{agency.name}{ROLE_NAMES[role]}",
-                        agency=agency, password_hash=password_hash,
-                        session_token=secrets.token_hex(16), role_rows=[UserRole(role=role)])
+                        agency=agency, password_hash=password_hash, role_rows=[UserRole(role=role)])
+            if role in PRIVILEGED_ROLES:
+                user.totp_secret = credentials.totp_secret
+                user.totp_enrolled_at = utcnow()
             db.session.add(user)
             users[username] = user
             credentials.users_by_agency.setdefault(agency.name, []).append(username)

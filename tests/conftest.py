@@ -43,6 +43,8 @@ def test_config(tmp_dir: Path, url: str) -> dict:
         "REMEMBER_COOKIE_SECURE": False,
         "EVIDENCE_DIR": str(tmp_dir / "evidence"),
         "SERVER_NAME": None,
+        # The workflow tests log users in with a password only; tests/test_two_factor*.py turn it on.
+        "TWO_FACTOR_ENFORCED": False,
     }
 
 
@@ -94,16 +96,15 @@ def seed_agencies_and_users() -> None:
         roles = TEST_ROLES["education" if agency.kind == "education" else "other"]
         for role in roles:
             db.session.add(User(username=f"{agency.code}.{role}", display_name=f"{agency.code} {role}",
-                                agency=agency, password_hash=password_hash, session_token="t0",
+                                agency=agency, password_hash=password_hash,
                                 role_rows=[UserRole(role=role)]))
         db.session.add(User(username=f"{agency.code}.case_officer2" if agency.kind != "education"
                             else f"{agency.code}.assessor2",
                             display_name="second", agency=agency, password_hash=password_hash,
-                            session_token="t0",
-                            role_rows=[UserRole(role="case_officer" if agency.kind != "education"
+                                                        role_rows=[UserRole(role="case_officer" if agency.kind != "education"
                                                 else "assessor")]))
         db.session.add(User(username=f"{agency.code}.approver2", display_name="second approver",
-                            agency=agency, password_hash=password_hash, session_token="t0",
+                            agency=agency, password_hash=password_hash,
                             role_rows=[UserRole(role="approver")]))
     db.session.flush()
 

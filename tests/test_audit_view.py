@@ -14,7 +14,7 @@ ADMIN_PASSWORD = "Audit-adm1n-pass"
 def admin_client(app, db_session):
     def make(role: str):
         create_user({"username": f"x-{role}", "agency_code": "moe", "roles": [role],
-                     "password": ADMIN_PASSWORD}, actor=None)
+                     "password": ADMIN_PASSWORD, "must_change_password": False}, actor=None)
         client = app.test_client()
         assert login(client, f"x-{role}", ADMIN_PASSWORD).status_code == 302
         return client

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from casework.accounts.lockout import is_locked
 from casework.accounts.models import User
 from casework.audit.models import AuditEvent
 from casework.extensions import db
@@ -40,8 +41,7 @@ def test_five_failures_lock_the_account_even_for_the_right_password(client, user
     for _ in range(5):
         assert login(client, "psb-44.case_officer", "Wrong-passw0rd").status_code == 401
     locked = user("psb-44.case_officer")
-    db.session.refresh(locked)
-    assert locked.locked_until is not None
+    assert is_locked(locked, "127.0.0.1")
     assert login(client, "psb-44.case_officer", PASSWORD).status_code == 401
     events = db.session.scalars(select(AuditEvent.event).where(AuditEvent.actor_id == locked.id)).all()
     assert "auth.lock" in events

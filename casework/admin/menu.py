@@ -14,8 +14,7 @@ class MenuEntry:
     pages: frozenset[str]  # endpoints the entry stands for (marked current in the menu)
 
 
-# role -> its menu, the first entry being the landing page. The security administrator's own pages
-# (policy, unlocking, 2FA resets, under /security) go first in its list when they are merged.
+# role -> its menu, the first entry being the landing page.
 ADMIN_MENU = {
     "system_admin": (
         MenuEntry("admin.users", _l("Users"), frozenset({"admin.users", "admin.user", "admin.new_user"})),
@@ -23,7 +22,10 @@ ADMIN_MENU = {
                                                               "admin.agency_seal"})),
     ),
     "security_admin": (
+        MenuEntry("security.index", _l("Security policy"), frozenset({"security.index", "security.save_policy"})),
+        MenuEntry("security.users", _l("Accounts and sessions"), frozenset({"security.users", "security.user"})),
         MenuEntry("admin.clock_rules", _l("Clock rules"), frozenset({"admin.clock_rules", "admin.clock_rule"})),
+        MenuEntry("calendar.index", _l("Holiday calendar"), frozenset({"calendar.index", "calendar.enter"})),
     ),
     "audit_admin": (
         MenuEntry("audit.index", _l("Audit trail"), frozenset({"audit.index", "admin.verify_audit_chain_now"})),

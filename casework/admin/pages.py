@@ -12,7 +12,7 @@ from casework.accounts.roles import ROLE_LABELS, Role, role_label
 from casework.admin.services import SYSTEM_GRANTABLE, agency_kinds, may_manage_account, printable
 from casework.agencies.models import Agency, AgencyLevel
 from casework.agencies.seals import AgencySeal
-from casework.referrals.labels import AGENCY_KIND_LABELS, clock_unit_label
+from casework.referrals.labels import agency_kind_label, clock_unit_label
 from casework.extensions import db
 from casework.web.i18n import format_datetime
 from casework.workflow.rule_overrides import clock_rules
@@ -24,11 +24,11 @@ STATUS_CHOICES = (("", _l("Any")), ("active", _l("Active")), ("inactive", _l("De
 
 
 def kind_choices() -> list[tuple[str, str]]:
-    return [(kind, str(AGENCY_KIND_LABELS.get(kind, kind))) for kind in agency_kinds()]
+    return [(kind, agency_kind_label(kind)) for kind in agency_kinds()]
 
 
 def kind_label(kind: str) -> str:
-    return str(AGENCY_KIND_LABELS.get(kind, kind))
+    return agency_kind_label(kind)
 
 
 def level_label(level: str) -> str:
@@ -75,7 +75,7 @@ def agency_rows() -> list[AgencyRow]:
         .outerjoin(users, users.c.agency_id == Agency.id)
         .outerjoin(AgencySeal, AgencySeal.agency_id == Agency.id)
         .order_by(Agency.kind, Agency.level, Agency.code)).all()
-    return [AgencyRow(a.id, a.code, a.name, str(AGENCY_KIND_LABELS.get(a.kind, a.kind)),
+    return [AgencyRow(a.id, a.code, a.name, agency_kind_label(a.kind),
                       str(LEVEL_LABELS.get(a.level, a.level)), parent_name or "", a.region_code or "",
                       n or 0, seal_id is not None) for a, parent_name, n, seal_id in rows]
 

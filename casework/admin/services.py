@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import secrets
 import warnings
 
 from PIL import Image, UnidentifiedImageError
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from casework.accounts.models import User, UserRole
 from casework.accounts.roles import Role, check_role_combination
 from casework.accounts.services import create_user
+from casework.accounts.sessions import end_all_sessions
 from casework.agencies.models import Agency, AgencyLevel
 from casework.agencies.seals import AgencySeal, seal_record
 from casework.audit.services import record_event, verify_chain
@@ -26,7 +26,7 @@ from casework.db_types import database_id, utcnow
 from casework.errors import NotAllowed, ValidationFailed
 from casework.extensions import db
 from casework.text import _
-from workflows import AGENCY_KINDS, ROLES_BY_PARTY
+from workflows import ROLES_BY_PARTY, declarations
 
 EDUCATION = "education"
 SYSTEM_GRANTABLE = frozenset({Role.INTAKE_OFFICER.value, Role.ASSESSOR.value, Role.CASE_OFFICER.value,
@@ -50,8 +50,8 @@ def printable(text) -> str:
 
 
 def agency_kinds() -> tuple[str, ...]:
-    """The referring kind and the disposing kinds declared in workflows/."""
-    return (EDUCATION, *AGENCY_KINDS)
+    """The referring kind and the disposing kinds declared in workflows/kinds.toml."""
+    return tuple(declarations().agency_kinds)
 
 
 # Agencies ----------------------------------------------------------------------------------------
@@ -254,8 +254,8 @@ def change_roles(user: User, data: dict, actor: User) -> User:
         return user
     kept = [row for row in user.role_rows if row.role in roles]
     user.role_rows = kept + [UserRole(role=r) for r in sorted(roles - user.roles)]
-    user.session_token = secrets.token_hex(16)  # the new roles apply from the next sign-in
     db.session.flush()
+    end_all_sessions(user, "roles changed", actor)  # the new roles apply from the next sign-in
     record_event("user.roles", actor, user, payload={"username": user.username, "from": before,
                                                      "to": sorted(roles)})
     return user
@@ -270,8 +270,8 @@ def deactivate_user(user: User, data: dict, actor: User) -> User:
     if not user.active:
         return user
     user.active = False
-    user.session_token = secrets.token_hex(16)
     db.session.flush()
+    end_all_sessions(user, "deactivated", actor)
     record_event("user.deactivate", actor, user, payload={"username": user.username,
                                                           "reason": printable(data.get("reason"))[:200]})
     return user

@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from casework.accounts.models import User
+from casework.accounts.services import reset_password
+from casework.accounts.step_up import has_recent_second_factor, step_up_answer
 from casework.admin import forms, pages
 from casework.admin.guard import role_required
 from casework.admin.denials import report_pending_denials
@@ -218,6 +220,8 @@ def _user_form(form):
 @role_required(SYSTEM)
 def user(user_id: int):
     found = _get_or_404(User, user_id)
+    if request.method == "POST" and not has_recent_second_factor(current_user):
+        return step_up_answer()  # changing roles needs a second factor given in the last minutes
     form = _user_form(forms.RolesForm())
     if request.method == "GET":
         form.roles.data = sorted(found.roles)
@@ -239,7 +243,7 @@ def user(user_id: int):
 
 def _user_page(found: User, form, status: int):
     return render_template("admin/user.html", account=pages.user_row(current_user, found), form=form,
-                           deactivate_form=forms.DeactivateForm()), status
+                           deactivate_form=forms.DeactivateForm(), temporary_password=None), status
 
 
 @bp.post("/users/<int:user_id>/<any(deactivate, reactivate):action>")
@@ -261,9 +265,23 @@ def user_status(user_id: int, action: str):
     return redirect(url_for("admin.user", user_id=user_id))
 
 
-# Password reset: the security engineer's ``casework.accounts.services.reset_password(user, data, actor)``
-# (temporary password, change forced at the next sign-in) gets its button on admin/user.html (block
-# ``password_reset``) and its route here, ``POST /admin/users/<id>/reset-password``, for SYSTEM.
+@bp.post("/users/<int:user_id>/reset-password")
+@role_required(SYSTEM)
+def user_password(user_id: int):
+    """A one-time password shown once to the system administrator; the user must change it at sign-in."""
+    found = _get_or_404(User, user_id)
+    form = forms.DeactivateForm()
+    if not form.validate_on_submit():
+        return _user_page(found, _user_form(forms.RolesForm(data={"roles": sorted(found.roles)})), 400)
+    try:
+        with unit_of_work():
+            password = reset_password(found, form.data, current_user._get_current_object())
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    return render_template("admin/user.html", account=pages.user_row(current_user, found),
+                           form=_user_form(forms.RolesForm(data={"roles": sorted(found.roles)})),
+                           deactivate_form=forms.DeactivateForm(), temporary_password=password), 200
 
 
 # Clock rules (security administrator) ------------------------------------------------------------

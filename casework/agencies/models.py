@@ -14,6 +14,11 @@ from workflows import declarations
 AgencyKind = enum.Enum("AgencyKind", {kind.upper(): kind for kind in declarations().agency_kinds}, type=str)
 
 
+class AgencyLevel(str, enum.Enum):
+    NATIONAL = "national"
+    PROVINCIAL = "provincial"
+
+
 class Agency(db.Model):
     __tablename__ = "agencies"
 

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from casework.admin.guard import role_required
+from casework.accounts.step_up import require_recent_second_factor
 from casework.admin.services import record_trail_export
 from casework.audit import trail
 from casework.read_only import read_only
@@ -38,6 +39,7 @@ def index():
 
 @bp.get("/audit/export.<fmt>")
 @role_required("audit_admin")
+@require_recent_second_factor
 @transactional
 def export(fmt: str):
     """The filtered events (newest first, at most ``trail.EXPORT_LIMIT``) as CSV or XLSX; the export

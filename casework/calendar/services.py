@@ -17,6 +17,7 @@ from casework.calendar.store import Arrangement
 from casework.errors import ValidationFailed
 from casework.extensions import db
 from casework.referrals.models import Referral
+from casework.text import CST
 from casework.workflow import clocks
 from casework.workflow.models import Clock
 
@@ -118,8 +119,7 @@ def provisional_clocks(year: int | None = None) -> list[Clock]:
 
 
 def _counted_in(clock: Clock, year: int) -> bool:
-    local = clocks.LOCAL
-    return clock.unit != "hours" and clock.started_at.astimezone(local).year <= year <= clock.due_at.astimezone(local).year
+    return clock.unit != "hours" and clock.started_at.astimezone(CST).year <= year <= clock.due_at.astimezone(CST).year
 
 
 def recompute_clocks(year: int, actor, *, corrected: bool = False) -> int:
@@ -167,5 +167,5 @@ def missing_next_year(today: date) -> int | None:
 
 
 def local_today() -> date:
-    return (datetime.now(clocks.LOCAL)).date()
+    return (datetime.now(CST)).date()
 

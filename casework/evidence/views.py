@@ -64,6 +64,7 @@ def download(evidence_id: int):
         abort(409, _("The stored file does not match its recorded hash; it is not served."))
     response = send_file(stream, mimetype=evidence.content_type, as_attachment=True,
                          download_name=evidence.original_filename, max_age=0, etag=False)
+    response.headers["Content-Type"] = evidence.content_type  # as detected, charset included once
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "no-store"

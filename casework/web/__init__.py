@@ -15,6 +15,7 @@ BLUEPRINT_MODULES = (
     "casework.workflow.api",
     "casework.audit.views",
     "casework.admin.views",
+    "casework.security.views",
 )
 
 
