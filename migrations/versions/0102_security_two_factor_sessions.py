@@ -1,7 +1,7 @@
 """security: second factor, sessions table, per-source login locks, password history, policy, rate counters
 
 Revision ID: 0102
-Revises: 0001
+Revises: 0104
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import casework.db_types
 
 
 revision = '0102'
-down_revision = '0001'
+down_revision = "0104"
 branch_labels = None
 depends_on = None
 
