@@ -155,9 +155,17 @@ def seed(url: str, count: int, rng: random.Random) -> None:
 # --- serving and load ----------------------------------------------------------------------------
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port in 20000-29999 (outside the ephemeral range other work on the machine draws from)."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randint(20000, 29999)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit("no free port in 20000-29999")
 
 
 def serve(url: str, port: int, workers: int, threads: int, cache_mb: int = 0,
