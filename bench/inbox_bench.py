@@ -83,7 +83,7 @@ def seed(url: str, count: int, rng: random.Random) -> None:
     from casework.db_types import utcnow
     from casework.demo import build_demo, wipe_database
     from casework.extensions import db
-    from casework.referrals.desk_counts import recount_desks
+    from casework.inbox.counts import recount_desks
     from casework.referrals.models import Referral
     from casework.targets.models import ReferralTarget, Target
 

@@ -40,9 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     from casework.web.i18n import init_i18n
 
     init_i18n(app)
-    from casework.referrals.desk_cache import init_desk_cache
+    from casework.inbox import init_inbox
 
-    init_desk_cache(app)
+    init_inbox(app)
     from casework.web import register_web
 
     register_web(app)

@@ -9,7 +9,7 @@ import pytest
 from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
-from casework.referrals.desk import inbox_tabs
+from casework.inbox.desk import Desk
 from casework.referrals.queries import PAGE_SIZE
 from tests.factories import make_referral
 from tests.sql_count import counted_statements
@@ -83,9 +83,9 @@ def test_tabs_are_counted_for_each_user_in_scope(user, agency):
     intake = user("edu-11.intake_officer")
     referral_in("submitted", intake)
     db.session.commit()
-    counts = {t.key: t.count for t in inbox_tabs(user("edu-44.assessor"))}
+    counts = {t.key: t.count for t in Desk(user("edu-44.assessor")).tabs_with_counts()}
     assert counts["receive"] == 0
-    counts = {t.key: t.count for t in inbox_tabs(user("moe.assessor"))}
+    counts = {t.key: t.count for t in Desk(user("moe.assessor")).tabs_with_counts()}
     assert counts["receive"] == 1
 
 

@@ -19,7 +19,7 @@ bp = Blueprint("accounts", __name__)
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("referrals.inbox")
+    return url_for("inbox.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from casework.referrals.desk_counts import count_mismatches, recount_desks
+from casework.inbox.counts import count_mismatches, recount_desks
 from casework.unit_of_work import unit_of_work
 
 
