@@ -19,7 +19,7 @@ from casework.evidence.detect import EXTENSIONS, detect_type, type_matches_exten
 from casework.evidence.models import Evidence
 from casework.extensions import db
 from casework.targets.models import ReferralTarget
-from casework.targets.text import _
+from casework.text import _
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
