@@ -40,7 +40,8 @@ def search():
     if not filters.errors:
         page = queries.search_page(current_user, filters, page_number())
     return render_template("referrals/search.html", filters=filters, page=page, states=_state_choices(),
-                           agencies=_agency_choices()), 400 if filters.errors else 200
+                           agencies=_agency_choices(), may_export=may_export_referrals(current_user)), \
+        400 if filters.errors else 200
 
 
 @bp.get("/search/export.<fmt>")
@@ -54,7 +55,7 @@ def export_list(fmt: str):
     filters = queries.SearchFilters.from_args(request.args)
     if filters.errors:
         return render_template("referrals/search.html", filters=filters, page=None, states=_state_choices(),
-                               agencies=_agency_choices()), 400
+                               agencies=_agency_choices(), may_export=True), 400
     referrals = queries.export_rows(current_user, filters)
     if fmt == "csv":
         body, mimetype = export.to_csv(referrals), "text/csv"
