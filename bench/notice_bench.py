@@ -101,14 +101,14 @@ def dossier(count: int) -> None:
     from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip
     from casework.notices.services import issue_notice
     from tests.conftest import seed_agencies_and_users
-    from tests.notices_subjects import find_user, make_assignment, make_referral
+    from tests.factories import assignment_row, find_user, referral_row
 
     seed_agencies_and_users()
-    referral = make_referral("edu-44", targets=3)
+    referral = referral_row("edu-44", targets=3)
     officer = find_user("ca-44.case_officer")
     started = time.perf_counter()
     for _ in range(count):
-        issue_notice("receipt", make_assignment(referral, "ca-44", state="received"), officer)
+        issue_notice("receipt", assignment_row(referral, "ca-44", state="received"), officer)
     issued = time.perf_counter() - started
     db.session.commit()
     print(f"issued {count} notices in {issued:.2f} s ({count / issued:.1f} notices/s, render + number + store)")

@@ -15,7 +15,7 @@ from casework.config import build_config
 from casework.db_engine import install_engine_events, install_idle_ping
 from casework.extensions import csrf, db, login_manager
 from casework.notices.startup import check_notice_environment
-from casework.referrals.desk_cache import init_desk_cache
+from casework.inbox import init_inbox
 from casework.referrals.lifecycle import SERVICES as REFERRAL_SERVICES
 from casework.web import register_web
 from casework.web.i18n import init_i18n
@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     init_i18n(app)
-    init_desk_cache(app)
+    init_inbox(app)
     init_workflow()
     register_web(app)
     init_calendar(app)

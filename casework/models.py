@@ -10,9 +10,8 @@ from casework.referrals.models import Assessment, Referral  # noqa: F401
 from casework.targets.models import ReferralTarget, Target, TargetStatusCheck  # noqa: F401
 from casework.evidence.models import Evidence  # noqa: F401
 from casework.notices.models import Notice, NoticeCounter  # noqa: F401
-from casework.referrals.desk_cache import DeskToken  # noqa: F401
-from casework.referrals.desk_counts import DeskCount  # noqa: F401
-from casework.referrals.indexes import INBOX_INDEXES  # noqa: F401
+from casework.inbox.indexes import INBOX_INDEXES  # noqa: F401
+from casework.inbox.models import DeskCount, DeskToken  # noqa: F401
 from casework.workflow import models as workflow_models  # noqa: F401
 from casework.agencies.seals import AgencySeal  # noqa: F401
 from casework.admin.denials import AccessDenialWindow  # noqa: F401

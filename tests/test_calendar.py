@@ -17,7 +17,7 @@ from casework.errors import ValidationFailed
 from casework.extensions import db
 from casework.workflow.clocks import start_clock, stop_clock, sync_subject
 from tests.conftest import login
-from tests.test_workflow_support import assignment_of, routed_referral
+from tests.factories import assignment_of, routed_referral
 
 CST = ZoneInfo("Asia/Shanghai")
 ADMIN_PASSWORD = "Calendar-adm1n-pass"

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 from casework.extensions import db
-from casework.referrals import desk_cache as cache_module
+from casework.inbox import cache as cache_module
 from casework.web.fragments import FragmentCache
 from tests.test_ui_inbox import assignment_for, referral_in, tab_counts
-from tests.test_workflow_support import act, assignment_of, routed_referral
+from tests.factories import act, assignment_of, routed_referral
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 
 from casework.extensions import db
-from casework.referrals.desk_counts import DeskCount, count_mismatches, recount_desks
+from casework.inbox.counts import count_mismatches, recount_desks
+from casework.inbox.models import DeskCount
 from casework.referrals.models import Referral
-from tests.factories import make_referral
-from tests.test_workflow_support import act, assignment_of, routed_referral
+from tests.factories import act, assignment_of, make_referral, routed_referral
 
 
 def counter(agency_id: int, subject: str, state: str) -> int:

@@ -20,7 +20,7 @@ from casework.notices.models import Notice, NoticeCounter
 from casework.notices.services import issue_notice
 from casework.unit_of_work import unit_of_work
 from tests import conftest
-from tests.notices_subjects import find_user, make_assignment, make_referral
+from tests.factories import assignment_row, find_user, referral_row
 
 DATABASE_URL = os.environ.get("CASEWORK_DATABASE_URL", "")
 THREADS, PER_THREAD = 4, 5
@@ -53,8 +53,8 @@ def test_concurrent_issuing_keeps_numbers_gap_free(fresh_postgres):
     upgrade(app)
     with app.app_context():
         conftest.seed_agencies_and_users()
-        referral = make_referral("edu-11")
-        ids = [make_assignment(referral, "psb-11", state="received").id for _ in range(THREADS * PER_THREAD)]
+        referral = referral_row("edu-11")
+        ids = [assignment_row(referral, "psb-11", state="received").id for _ in range(THREADS * PER_THREAD)]
         db.session.commit()
         db.session.remove()
     errors: list[BaseException] = []

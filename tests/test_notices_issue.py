@@ -14,7 +14,7 @@ from casework.notices.content import document_kind
 from casework.notices.dossier import dossier_rows, referral_notices
 from casework.notices.models import Notice, NoticeCounter
 from casework.notices.services import balanced_lines, correct_notice, issue_notice
-from tests.notices_subjects import add_disposition, find_agency, find_user, make_assignment, make_referral
+from tests.factories import assignment_row, disposition_row, find_agency, find_user, referral_row
 
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
 
@@ -31,11 +31,11 @@ def notice_count() -> int:
 
 
 def test_numbers_run_per_agency_series_and_year_without_gaps(db_session):
-    referral = make_referral("edu-11")
+    referral = referral_row("edu-11")
     officer = find_user("cac-11.case_officer")
-    first = [issue_notice("receipt", make_assignment(referral, "cac-11", state="received"), officer)
+    first = [issue_notice("receipt", assignment_row(referral, "cac-11", state="received"), officer)
              for _ in range(3)]
-    letter = issue_notice("return_notice", make_assignment(referral, "cac-11", state="returned"), officer,
+    letter = issue_notice("return_notice", assignment_row(referral, "cac-11", state="returned"), officer,
                           {"reason": "请补充截图。"})
     assert [n.serial for n in first] == [1, 2, 3]
     assert [n.document_number for n in first] == [f"京网信收〔{YEAR}〕{i}号" for i in (1, 2, 3)]
@@ -45,8 +45,8 @@ def test_numbers_run_per_agency_series_and_year_without_gaps(db_session):
 
 
 def test_referral_letter_for_a_routed_referral_goes_to_every_waiting_assignment(db_session):
-    referral = make_referral("edu-11")
-    assignments = [make_assignment(referral, code) for code in ("cac-11", "psb-11")]
+    referral = referral_row("edu-11")
+    assignments = [assignment_row(referral, code) for code in ("cac-11", "psb-11")]
     first = issue_notice("referral_letter", referral, find_user("edu-11.assessor"), {})
     letters = db.session.scalars(select(Notice).where(Notice.referral_id == referral.id)).all()
     assert first.recipient_agency_id == assignments[0].agency_id
@@ -55,8 +55,8 @@ def test_referral_letter_for_a_routed_referral_goes_to_every_waiting_assignment(
 
 
 def test_issuing_is_audited(db_session):
-    referral = make_referral("edu-11")
-    notice = issue_notice("receipt", make_assignment(referral, "psb-11", state="received"),
+    referral = referral_row("edu-11")
+    notice = issue_notice("receipt", assignment_row(referral, "psb-11", state="received"),
                           find_user("psb-11.case_officer"))
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "notice.issue",
                                                        AuditEvent.object_id == notice.id))
@@ -67,8 +67,8 @@ def test_issuing_is_audited(db_session):
 @pytest.mark.parametrize("kind,state", [("receipt", "sent"), ("refusal_notice", "accepted"),
                                         ("feedback_letter", "investigating"), ("reminder_letter", "closed")])
 def test_a_state_that_does_not_produce_the_notice_is_refused(db_session, kind, state):
-    referral = make_referral("edu-11")
-    assignment = make_assignment(referral, "amr-11", state=state)
+    referral = referral_row("edu-11")
+    assignment = assignment_row(referral, "amr-11", state=state)
     before = notice_count()
     with pytest.raises(DomainError, match=f"state {state!r} does not produce|has ended"):
         issue_notice(kind, assignment, find_user("amr-11.case_officer"), {"reason": "理由", "summary": "结果"})
@@ -76,8 +76,8 @@ def test_a_state_that_does_not_produce_the_notice_is_refused(db_session, kind, s
 
 
 def test_an_agency_without_number_prefix_cannot_issue(db_session):
-    referral = make_referral("edu-11")
-    assignment = make_assignment(referral, "ca-11", state="received")
+    referral = referral_row("edu-11")
+    assignment = assignment_row(referral, "ca-11", state="received")
     assignment.agency.number_prefix = None
     db.session.flush()
     before = notice_count()
@@ -88,8 +88,8 @@ def test_an_agency_without_number_prefix_cannot_issue(db_session):
 
 @pytest.mark.parametrize("data,field", [({"reason": "理" * 1501}, "reason"), ({"reason": "含表情😀的理由"}, "characters")])
 def test_text_that_would_overflow_or_not_print_is_refused(db_session, data, field):
-    referral = make_referral("edu-11")
-    assignment = make_assignment(referral, "psb-11", state="declined")
+    referral = referral_row("edu-11")
+    assignment = assignment_row(referral, "psb-11", state="declined")
     with pytest.raises(ValidationFailed) as caught:
         issue_notice("refusal_notice", assignment, find_user("psb-11.case_officer"), data)
     assert field in caught.value.errors
@@ -97,35 +97,35 @@ def test_text_that_would_overflow_or_not_print_is_refused(db_session, data, fiel
 
 
 def test_an_overlong_title_is_refused(db_session):
-    referral = make_referral("edu-11", title="某" * 55)
+    referral = referral_row("edu-11", title="某" * 55)
     with pytest.raises(ValidationFailed) as caught:
-        issue_notice("referral_letter", make_assignment(referral, "cac-11"), find_user("edu-11.assessor"))
+        issue_notice("referral_letter", assignment_row(referral, "cac-11"), find_user("edu-11.assessor"))
     assert "title" in caught.value.errors and counter("edu-11", "letter") == 0
 
 
 def test_a_failed_render_consumes_no_number(db_session, monkeypatch):
     import casework.notices.services as services
 
-    referral = make_referral("edu-11")
+    referral = referral_row("edu-11")
     officer = find_user("ca-11.case_officer")
-    issue_notice("receipt", make_assignment(referral, "ca-11", state="received"), officer)
+    issue_notice("receipt", assignment_row(referral, "ca-11", state="received"), officer)
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr(services, "render_notice", broken)
     with pytest.raises(RuntimeError):
-        issue_notice("receipt", make_assignment(referral, "ca-11", state="received"), officer)
+        issue_notice("receipt", assignment_row(referral, "ca-11", state="received"), officer)
     monkeypatch.undo()
     assert counter("ca-11", "receipt") == 1
-    again = issue_notice("receipt", make_assignment(referral, "ca-11", state="received"), officer)
+    again = issue_notice("receipt", assignment_row(referral, "ca-11", state="received"), officer)
     assert again.serial == 2
 
 
 def test_a_correction_supersedes_and_keeps_both(db_session):
-    referral = make_referral("edu-11")
-    assignment = make_assignment(referral, "ca-11", state="disposition_approved")
-    add_disposition(assignment, "ca-11.case_officer")
+    referral = referral_row("edu-11")
+    assignment = assignment_row(referral, "ca-11", state="disposition_approved")
+    disposition_row(assignment, "ca-11.case_officer")
     approver = find_user("ca-11.approver")
     old = issue_notice("disposition_decision", assignment, approver, {"summary": "责令停止接入。"})
     assignment.state = "executed"  # the correction does not depend on the current state
@@ -139,18 +139,18 @@ def test_a_correction_supersedes_and_keeps_both(db_session):
 
 
 def test_every_kind_renders(db_session):
-    referral = make_referral("edu-44")
+    referral = referral_row("edu-44")
     approver = find_user("edu-44.approver")
     referral.state = "approved"
     opinion = issue_notice("assessment_opinion", referral, approver, {})
-    police = make_assignment(referral, "psb-44", state="declined")
+    police = assignment_row(referral, "psb-44", state="declined")
     refusal = issue_notice("refusal_notice", police, find_user("psb-44.case_officer"), {"reason": "不属于公安管辖。"})
     police.state = "reconsideration_requested"
     request = issue_notice("reconsideration_request", police, approver, {"reason": "该网站利用黑客手段篡改学习记录。"})
-    market = make_assignment(referral, "amr-44", state="feedback_sent")
-    add_disposition(market, "amr-44.case_officer")
+    market = assignment_row(referral, "amr-44", state="feedback_sent")
+    disposition_row(market, "amr-44.case_officer")
     feedback = issue_notice("feedback_letter", market, find_user("amr-44.case_officer"), {"summary": "已责令停止销售。"})
-    reminder = issue_notice("reminder_letter", make_assignment(referral, "cac-44", state="sent"), None, {})
+    reminder = issue_notice("reminder_letter", assignment_row(referral, "cac-44", state="sent"), None, {})
     referral_reminder = issue_notice("reminder_letter", referral, None, {})
     assert opinion.recipient_agency_id is None and opinion.series == "opinion"
     assert refusal.title == "不予立案告知书" and refusal.recipient_agency_id == referral.origin_agency_id
@@ -187,8 +187,8 @@ def test_quotes_inside_a_quoted_title_become_single_quotes():
 def test_form_values_that_are_not_json_are_kept_as_text(db_session):
     from datetime import timezone
 
-    referral = make_referral("edu-11")
-    assignment = make_assignment(referral, "amr-11", state="received")
+    referral = referral_row("edu-11")
+    assignment = assignment_row(referral, "amr-11", state="received")
     moment = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
     notice = issue_notice("receipt", assignment, find_user("amr-11.case_officer"),
                           {"seen": [moment], "agency": {"held_by": assignment.agency}})

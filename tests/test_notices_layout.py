@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.conftest import rolled_back_session
-from tests.notices_subjects import add_disposition, find_user, make_assignment, make_referral
+from tests.factories import assignment_row, disposition_row, find_user, referral_row
 
 MM = 72 / 25.4
 TYPE_AREA = {"left": 28, "right": 210 - 26, "top": 37, "bottom": 297 - 35}  # odd pages, mm
@@ -40,14 +40,14 @@ def _issue_all(app, seal_dir):
 
     docs = {}
     with rolled_back_session(app):
-        referral = make_referral(targets=3, title="某平台代刷网课线索")
-        docs["letter3"] = issue_notice("referral_letter", make_assignment(referral, "ca-44"),
+        referral = referral_row(targets=3, title="某平台代刷网课线索")
+        docs["letter3"] = issue_notice("referral_letter", assignment_row(referral, "ca-44"),
                                        find_user("edu-44.assessor"), {})
-        docs["long"] = issue_notice("return_notice", make_assignment(referral, "psb-44", state="returned"),
+        docs["long"] = issue_notice("return_notice", assignment_row(referral, "psb-44", state="returned"),
                                     find_user("psb-44.case_officer"),
                                     {"reason": "请补充网站截图、支付记录和学生证言。" * 80})
-        market = make_assignment(referral, "amr-44", state="disposition_approved")
-        add_disposition(market, "amr-44.case_officer")
+        market = assignment_row(referral, "amr-44", state="disposition_approved")
+        disposition_row(market, "amr-44.case_officer")
         docs["decision"] = issue_notice("disposition_decision", market, find_user("amr-44.approver"), {})
         referral.state = "approved"
         for n in OPINION_LENGTHS:
@@ -56,7 +56,7 @@ def _issue_all(app, seal_dir):
         (seal_dir / "edu-44.png").write_bytes(_seal_png())
         app.config["NOTICE_SEAL_DIR"] = str(seal_dir)
         try:
-            docs["sealed"] = issue_notice("referral_letter", make_assignment(referral, "cac-44"),
+            docs["sealed"] = issue_notice("referral_letter", assignment_row(referral, "cac-44"),
                                           find_user("edu-44.assessor"), {})
         finally:
             app.config.pop("NOTICE_SEAL_DIR")

@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.conftest import rolled_back_session
-from tests.notices_subjects import RARE_NAME, find_user, make_assignment, make_referral
+from tests.factories import RARE_NAME, assignment_row, find_user, referral_row
 
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
 
@@ -36,10 +36,10 @@ def _issue_in_rolled_back_transaction(app):
     from casework.notices.services import issue_notice
 
     with rolled_back_session(app):
-        referral = make_referral()
-        letter = issue_notice("referral_letter", make_assignment(referral, "ca-44"),
+        referral = referral_row()
+        letter = issue_notice("referral_letter", assignment_row(referral, "ca-44"),
                               find_user("edu-44.assessor"), {})
-        long = issue_notice("return_notice", make_assignment(referral, "psb-44", state="returned"),
+        long = issue_notice("return_notice", assignment_row(referral, "psb-44", state="returned"),
                             find_user("psb-44.case_officer"), {"reason": LONG_REASON})
         return {name: Issued(n.pdf, n.document_number, n.verification_code, n.sha256, n.page_count)
                 for name, n in (("letter", letter), ("long", long))}
@@ -207,7 +207,7 @@ def test_a_table_ending_the_body_moves_with_the_signature(app):
     from casework.notices.services import issue_notice
 
     with rolled_back_session(app):
-        referral = make_referral()
+        referral = referral_row()
         referral.state = "approved"
         opinion = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"),
                                {"opinion": "经研判，该服务提供有偿代刷网课。" * 38})

@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template
-from flask_login import login_user
-
 from casework.notices import fonts, startup
 from casework.notices.services import issue_notice
-from tests.notices_subjects import find_user, make_assignment, make_referral
+from tests.factories import assignment_row, find_user, referral_row
 
 
 def test_no_warning_when_fonts_and_harfbuzz_are_present(app):
@@ -31,14 +28,12 @@ def test_unprintable_characters_are_found():
     assert fonts.missing_characters("表情😀") == ["😀"]
 
 
-def test_referral_page_panel_lists_visible_notices_with_dossier_links(app, db_session):
-    referral = make_referral("edu-44")
-    letter = issue_notice("referral_letter", make_assignment(referral, "cac-44"), find_user("edu-44.assessor"))
-    with app.test_request_context():
-        login_user(find_user("edu-44.intake_officer"))
-        html = render_template("notices/_referral_notices.html", referral=referral)
-        assert letter.document_number in html and f"/notices/{letter.id}.pdf" in html
-        assert f"/referrals/{referral.id}/dossier.zip" in html
-    with app.test_request_context():
-        login_user(find_user("psb-44.case_officer"))
-        assert letter.document_number not in render_template("notices/_referral_notices.html", referral=referral)
+def test_referral_page_lists_visible_notices_with_dossier_links(db_session, login_as):
+    referral = referral_row("edu-44")
+    letter = issue_notice("referral_letter", assignment_row(referral, "cac-44"), find_user("edu-44.assessor"))
+    assignment_row(referral, "psb-44")
+    html = login_as("edu-44.intake_officer").get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert letter.document_number in html and f"/notices/{letter.id}.pdf" in html
+    assert f"/referrals/{referral.id}/dossier.zip" in html
+    other = login_as("psb-44.case_officer").get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert letter.document_number not in other

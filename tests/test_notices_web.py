@@ -13,17 +13,17 @@ from sqlalchemy import select
 from casework.extensions import db
 from casework.notices.models import Notice
 from casework.notices.services import issue_notice
-from tests.notices_subjects import find_user, make_assignment, make_referral
+from tests.factories import assignment_row, find_user, referral_row
 
 
 @pytest.fixture
 def receipt(db_session):
-    referral = make_referral("edu-44")
-    letter = issue_notice("referral_letter", make_assignment(referral, "cac-44"), find_user("edu-44.assessor"))
+    referral = referral_row("edu-44")
+    letter = issue_notice("referral_letter", assignment_row(referral, "cac-44"), find_user("edu-44.assessor"))
     assignment = letter.assignment
     assignment.state = "received"
     notice = issue_notice("receipt", assignment, find_user("cac-44.case_officer"))
-    make_assignment(referral, "psb-44")  # another agency on the same referral
+    assignment_row(referral, "psb-44")  # another agency on the same referral
     db.session.commit()
     return notice
 
@@ -57,11 +57,11 @@ def test_download_follows_the_agency_scope(receipt, login_as, username, status):
     ("cac-11.case_officer", 404),   # no part in the referral
 ])
 def test_the_assessment_opinion_is_read_by_every_agency_the_referral_went_to(db_session, login_as, username, status):
-    referral = make_referral("edu-44")
+    referral = referral_row("edu-44")
     referral.state = "approved"
     opinion = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"))
-    make_assignment(referral, "cac-44")
-    make_assignment(referral, "psb-44")
+    assignment_row(referral, "cac-44")
+    assignment_row(referral, "psb-44")
     db.session.commit()
     client = login_as(username)
     assert client.get(f"/notices/{opinion.id}.pdf").status_code == status

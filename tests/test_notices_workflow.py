@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from casework.extensions import db
 from casework.notices.models import Notice
-from tests.test_workflow_support import act, assignment_of, find_agency, routed_referral
+from tests.factories import act, assignment_of, find_agency, routed_referral
 
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
 

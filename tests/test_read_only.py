@@ -16,7 +16,7 @@ from tests import conftest
 ON_POSTGRES = os.environ.get("CASEWORK_DATABASE_URL", "").startswith("postgresql")
 needs_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL in CASEWORK_DATABASE_URL")
 
-READ_ONLY_PAGES = ["evidence.index", "referrals.inbox", "referrals.search", "referrals.export_list", "referrals.known_target",
+READ_ONLY_PAGES = ["evidence.index", "inbox.index", "referrals.search", "referrals.export_list", "referrals.known_target",
                    "referrals.show", "referrals.api_list", "referrals.api_show", "audit.index",
                    "targets.show", "targets.agency_metrics_page", "targets.api_known"]
 # GET pages that record what was read or produced (evidence downloaded, a notice's PDF, the login).

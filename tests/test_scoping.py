@@ -8,7 +8,8 @@ from werkzeug.exceptions import NotFound
 from casework.accounts.services import create_user
 from casework.assignments.models import Assignment
 from casework.extensions import db
-from casework.referrals.scoping import get_assignment_or_404, get_referral_or_404, scoped_referrals
+from casework.access.loaders import get_assignment_or_404, get_referral_or_404
+from casework.access.scope import scoped_referrals
 from tests.factories import make_referral
 
 # object: (originating intake officer, agencies holding an assignment)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_workflow_support import act, assignment_of, routed_referral
+from tests.factories import act, assignment_of, routed_referral
 
 SECRET = "线人提供的内部情况-仅限公安"
 

@@ -9,7 +9,7 @@ import pytest
 from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
-from casework.referrals.desk import Desk
+from casework.inbox.desk import Desk
 from casework.referrals.queries import PAGE_SIZE
 from tests.factories import make_referral
 from tests.sql_count import counted_statements

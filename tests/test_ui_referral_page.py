@@ -14,7 +14,7 @@ from casework.audit.models import AuditEvent
 from casework.audit.services import record_event
 from casework.referrals.labels import event_label
 from casework.referrals.models import Referral
-from casework.referrals.page import ReferralPage
+from casework.referrals.referral_page import ReferralPage
 
 
 def _agency_id(code: str) -> int:
@@ -171,7 +171,7 @@ def test_from_assessment_to_closure_through_the_page(login_as, user):
 
 
 def test_recommendations_follow_target_kinds_and_hacking(app, user):
-    from casework.referrals.forms import recommended_agencies
+    from casework.referrals.routing_recommendation import recommended_agencies
     from tests.factories import make_referral
 
     referral = make_referral(user("edu-44.intake_officer"), summary="利用外挂脚本破解学习平台", targets=[
@@ -204,7 +204,7 @@ def test_automatic_steps_are_by_the_system_in_the_users_language(app):
 
 
 def test_the_approver_sees_what_an_extension_request_asks(db_session, login_as):
-    from tests.test_workflow_support import act, assignment_of, routed_referral
+    from tests.factories import act, assignment_of, routed_referral
 
     referral = routed_referral("44", "cac-44")
     assignment = assignment_of(referral, "cac-44")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from casework.extensions import db
-from tests.test_workflow_support import (  # noqa: F401
+from tests.factories import (  # noqa: F401
     act, agencies_form, assignment_of, find_agency, new_referral, notices_switch, routed_referral,
 )
 
@@ -21,7 +21,7 @@ def test_triggers_list_what_the_user_may_fire(db_session, login_as):
 
 
 def test_route_field_preselects_the_recommended_agencies(db_session, login_as):
-    from tests.test_workflow_support import approved_referral
+    from tests.factories import approved_referral
 
     referral = approved_referral("44", "cac-44", "psb-44")
     answer = login_as("edu-44.assessor").get(f"/api/referrals/{referral.id}/triggers").get_json()

@@ -14,7 +14,7 @@ from casework.unit_of_work import unit_of_work
 from casework.workflow.clocks import compute_due, running_clock, start_clock
 from casework.workflow.models import Clock, ClockRuleOverride, Reminder
 from casework.workflow.sweep import sweep
-from tests.test_workflow_support import (  # noqa: F401
+from tests.factories import (  # noqa: F401
     act, assignment_of, notices_switch, routed_referral,
 )
 

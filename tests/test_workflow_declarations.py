@@ -8,7 +8,7 @@ import pytest
 import workflows
 from casework.workflow.diagrams import mermaid, svg, svg_for
 from casework.workflow.engine import machines
-from tests.test_workflow_support import (  # noqa: F401
+from tests.factories import (  # noqa: F401
     act, agencies_form, assignment_of, find_user, new_referral, notices_switch, routed_referral,
 )
 from workflows import DeclarationError, declarations
@@ -98,7 +98,7 @@ def test_cli_diagram_and_fire(app, db_session):
 
 
 def test_cli_fire_takes_repeated_keys(app, db_session):
-    from tests.test_workflow_support import approved_referral, find_agency
+    from tests.factories import approved_referral, find_agency
 
     referral = approved_referral("44", "cac-44")
     cac, psb = find_agency("cac-44").id, find_agency("psb-44").id

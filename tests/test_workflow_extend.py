@@ -12,7 +12,7 @@ import workflows
 from casework.referrals.labels import state_label, trigger_label
 from casework.workflow.engine import available_triggers
 from casework.workflow.lifecycles import lifecycle_for
-from tests.test_workflow_support import act, assignment_of, find_user, last_event, routed_referral
+from tests.factories import act, assignment_of, find_user, last_event, routed_referral
 from workflows import declarations
 
 NEW_STATE = 'prosecution_referred = { zh = "已移送审查起诉", en = "Referred for prosecution", desk = "action" }\n'

@@ -16,10 +16,10 @@ from casework.accounts.models import UserRole
 from casework.audit.services import verify_chain
 from casework.errors import DomainError
 from casework.extensions import db
-from casework.referrals.desk_counts import count_mismatches
+from casework.inbox.counts import count_mismatches
 from casework.unit_of_work import unit_of_work
 from casework.workflow.engine import available_triggers, fire, lifecycle_for
-from tests.test_workflow_support import find_agency, find_user, last_event, new_referral
+from tests.factories import find_agency, find_user, last_event, new_referral
 from tests.test_workflow_transitions import form_for
 from workflows import declarations
 

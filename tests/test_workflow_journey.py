@@ -8,7 +8,7 @@ from casework.accounts.models import UserRole
 from casework.audit.services import verify_chain
 from casework.extensions import db
 from casework.workflow.models import Clock, Reconsideration
-from tests.test_workflow_support import (  # noqa: F401
+from tests.factories import (  # noqa: F401
     act, agencies_form, assignment_of, dispose, find_user, notices_switch, refuse, routed_referral,
 )
 
@@ -111,7 +111,7 @@ def test_reconsideration_is_refused_outside_the_window(db_session):
 
 
 def _id(code):
-    from tests.test_workflow_support import find_agency
+    from tests.factories import find_agency
 
     return find_agency(code).id
 

@@ -15,7 +15,7 @@ from casework.referrals.models import Assessment
 from casework.workflow import clocks
 from casework.workflow.engine import available_triggers, fire, lifecycle_for, service_for
 from casework.workflow.models import ClockExtension, Reconsideration
-from tests.test_workflow_support import (
+from tests.factories import (
     act, agencies_form, find_agency, find_user, last_event, new_referral, refuse,
 )
 from workflows import declarations

@@ -33,13 +33,13 @@ def landing_url(user: User) -> str:
     """Where a user starts: the security administrator on the security pages, everyone else in the inbox."""
     if user.has_role(Role.SECURITY_ADMIN):
         return url_for("security.index")
-    return url_for("referrals.inbox")
+    return url_for("inbox.index")
 
 
 def _safe_next(target: str | None, user: User | None = None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return landing_url(user) if user is not None else url_for("referrals.inbox")
+    return landing_url(user) if user is not None else url_for("inbox.index")
 
 
 def _source() -> str:

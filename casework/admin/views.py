@@ -43,7 +43,7 @@ def admin_menu_links() -> list:
 def admins_land_on_their_page():
     """Administrators work no cases: the inbox (home page, and where sign-in leads) sends them to
     their own main page."""
-    if request.endpoint == "referrals.inbox" and current_user.is_authenticated:
+    if request.endpoint == "inbox.index" and current_user.is_authenticated:
         endpoint = landing_endpoint(current_user)
         if endpoint:
             return redirect(url_for(endpoint))

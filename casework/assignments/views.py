@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from casework.errors import ConflictError, DomainError, NotAllowed, ValidationFailed
-from casework.referrals.scoping import get_assignment_or_404, get_referral_or_404
+from casework.access.loaders import get_assignment_or_404, get_referral_or_404
 from casework.referrals.views import render_referral
 from casework.unit_of_work import transactional
 from casework.workflow.engine import available_triggers, fire

@@ -8,6 +8,8 @@ from typing import BinaryIO
 from flask import current_app
 from sqlalchemy import select
 
+from casework.access.rules import may_add_evidence
+from casework.access.scope import may_see_referral
 from casework.audit.models import AuditEvent
 from casework.audit.services import record_event
 from casework.db_types import database_id
@@ -16,9 +18,8 @@ from casework.evidence import storage
 from casework.evidence.detect import EXTENSIONS, detect_type, type_matches_extension
 from casework.evidence.models import Evidence
 from casework.extensions import db
-from casework.referrals.scoping import can_see_referral
 from casework.targets.models import ReferralTarget
-from casework.targets.text import _
+from casework.text import _
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
@@ -50,17 +51,26 @@ def _size(count: int) -> str:
     return f"{count / 1048576:g} MB" if count >= 1048576 else f"{count} bytes"
 
 
+def check_may_add_evidence(referral, actor, filename: str = "") -> None:
+    """Refuse (``NotAllowed``, audited) unless ``actor`` may add evidence to ``referral``
+    (``casework.access.rules.may_add_evidence``)."""
+    if not may_add_evidence(actor, referral):
+        raise NotAllowed(_("Only the referring department's intake officer adds evidence, while the referral "
+                           "is open."), audit={"event": "evidence.upload", "actor": actor, "obj": referral,
+                                               "payload": {"filename": filename}})
+
+
 def attach_evidence(referral, file_storage, data: dict, actor) -> Evidence:
     """Attach an uploaded file to ``referral`` (optionally to one of its targets).
 
     ``file_storage``: a werkzeug ``FileStorage`` (or anything with ``filename`` and ``read``).
     ``data``: ``description`` (optional), ``target_id`` (optional, a target of this referral).
     The type detected from the bytes must match the file's extension; the size is limited by
-    ``EVIDENCE_MAX_BYTES``. Refusals raise ``ValidationFailed({"file": ...})`` and are audited.
+    ``EVIDENCE_MAX_BYTES``. Refusals raise ``ValidationFailed({"file": ...})`` and are audited;
+    an actor who may not add evidence to the referral (``may_add_evidence``) gets ``NotAllowed``.
     """
-    if not can_see_referral(actor, referral.id):
-        raise NotAllowed("not your referral")
     filename = _clean_filename(getattr(file_storage, "filename", None))
+    check_may_add_evidence(referral, actor, filename)
     errors: dict[str, str] = {}
     description = (data.get("description") or "").strip()
     if len(description) > 2000:
@@ -107,7 +117,7 @@ def open_evidence(evidence: Evidence, actor) -> BinaryIO:
     Raises ``EvidenceIntegrityError`` (audited as a failed download) when the file is
     missing or modified.
     """
-    if not can_see_referral(actor, evidence.referral_id):
+    if not may_see_referral(actor, evidence.referral_id):
         raise NotAllowed("not your referral")
     problem = check_stored(evidence)
     if problem:

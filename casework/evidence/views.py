@@ -5,15 +5,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casework.access.loaders import get_evidence_or_404, get_referral_or_404
+from casework.access.rules import may_add_evidence
 from casework.errors import ValidationFailed
 from casework.evidence.detect import EXTENSIONS
 from casework.evidence.display import file_kind, file_size
-from casework.evidence.models import Evidence
 from casework.evidence.services import EvidenceIntegrityError, evidence_of, max_evidence_bytes, open_evidence
-from casework.evidence.services import attach_evidence
-from casework.extensions import db
+from casework.evidence.services import attach_evidence, check_may_add_evidence
 from casework.read_only import read_only
-from casework.referrals.scoping import get_referral_or_404
 from casework.unit_of_work import unit_of_work
 
 bp = Blueprint("evidence", __name__)
@@ -25,6 +24,7 @@ def _page(referral, *, errors=None, form=None, status: int = 200):
     return render_template(
         "evidence/list.html", referral=referral, evidence=evidence_of(referral), errors=errors or {},
         form=form or {}, extensions=sorted(EXTENSIONS), max_mb=max_evidence_bytes() / 1048576,
+        may_upload=may_add_evidence(current_user, referral),
     ), status
 
 
@@ -41,6 +41,7 @@ def upload(referral_id: int):
     referral = get_referral_or_404(referral_id, current_user)
     try:
         with unit_of_work():
+            check_may_add_evidence(referral, current_user)  # before the file is read
             evidence = attach_evidence(referral, request.files.get("file"), request.form, current_user)
     except ValidationFailed as error:
         return _page(get_referral_or_404(referral_id, current_user), errors=error.errors,
@@ -53,10 +54,7 @@ def upload(referral_id: int):
 @bp.get("/evidence/<int:evidence_id>/download")
 @login_required
 def download(evidence_id: int):
-    evidence = db.session.get(Evidence, evidence_id)
-    if evidence is None:
-        abort(404)
-    get_referral_or_404(evidence.referral_id, current_user)
+    evidence = get_evidence_or_404(evidence_id, current_user)
     try:
         with unit_of_work():
             stream = open_evidence(evidence, current_user)

@@ -8,29 +8,17 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from casework.access.loaders import get_notice_or_404, get_referral_or_404
+from casework.access.rules import may_correct_notice, notice_reader
 from casework.audit.services import record_event
 from casework.errors import DomainError, ValidationFailed
-from casework.extensions import db
-from casework.notices.access import may_see_notice, notice_reader
-from casework.notices.content import chinese_date
 from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip, referral_notices
 from casework.notices.models import Notice
 from casework.notices.services import CORRECTABLE_FIELDS, correct_notice
 from casework.notices.verify import find_by_bytes, find_by_code, max_upload_bytes, public_facts, read_upload
-from casework.referrals.scoping import get_referral_or_404
 from casework.unit_of_work import transactional
 
 bp = Blueprint("notices", __name__)
-
-
-def load_notice_or_404(notice_id: int, user) -> Notice:
-    notice = db.session.get(Notice, notice_id)
-    if notice is None:
-        abort(404)
-    get_referral_or_404(notice.referral_id, user)
-    if not may_see_notice(notice, user):
-        abort(404)
-    return notice
 
 
 def attachment_response(body: bytes, filename: str, ascii_name: str, mimetype: str, etag: str | None = None):
@@ -44,33 +32,15 @@ def attachment_response(body: bytes, filename: str, ascii_name: str, mimetype: s
     return response
 
 
-@bp.app_context_processor
-def notice_helpers() -> dict:
-    return {"visible_notices": visible_notices, "format_notice_date": lambda n: chinese_date(n.issued_at),
-            "may_correct_notice": lambda n: current_user.is_authenticated and may_correct(n, current_user)}
-
-
-def visible_notices(referral) -> list[Notice]:
-    """The referral's notices the current user may download, in issue order (for the referral page)."""
-    if not current_user.is_authenticated:
-        return []
-    return list(filter(notice_reader(current_user), referral_notices(referral)))
-
-
 @bp.get("/notices/<int:notice_id>.pdf")
 @login_required
 @transactional
 def download(notice_id: int):
-    notice = load_notice_or_404(notice_id, current_user)
+    notice = get_notice_or_404(notice_id, current_user)
     record_event("notice.download", current_user, notice, payload={"document_number": notice.document_number})
     return attachment_response(notice.pdf, f"{notice.document_number}.pdf",
                                f"notice-{notice.issuer.code}-{notice.year}-{notice.series}-{notice.serial}.pdf",
                                "application/pdf", notice.sha256)
-
-
-def may_correct(notice: Notice, user) -> bool:
-    return (notice.superseded_by is None and user.agency_id == notice.issuer_agency_id
-            and user.has_role("approver"))
 
 
 def correctable_fields(notice: Notice) -> list[str]:
@@ -82,8 +52,8 @@ def correctable_fields(notice: Notice) -> list[str]:
 @login_required
 def correct(notice_id: int):
     """An approver of the issuing agency issues a corrected notice that supersedes this one."""
-    notice = load_notice_or_404(notice_id, current_user)
-    if not may_correct(notice, current_user):
+    notice = get_notice_or_404(notice_id, current_user)
+    if not may_correct_notice(current_user, notice):
         abort(403)
     fields = correctable_fields(notice)
     values = {name: (notice.data.get("form") or {}).get(name, "") for name in fields}
@@ -108,7 +78,7 @@ def correct(notice_id: int):
 
 @transactional
 def _store_correction(notice_id: int, values: dict) -> Notice:
-    notice = load_notice_or_404(notice_id, current_user)
+    notice = get_notice_or_404(notice_id, current_user)
     return correct_notice(notice, current_user, values)
 
 
@@ -119,7 +89,7 @@ def dossier(referral_id: int, fmt: str):
     if fmt not in ("pdf", "zip"):
         abort(404)
     referral = get_referral_or_404(referral_id, current_user)
-    visible = visible_notices(referral)
+    visible = list(filter(notice_reader(current_user), referral_notices(referral)))
     built = build_dossier(referral, visible)
     record_event("notice.dossier_export", current_user, referral, payload={"format": fmt, "notices": len(visible)})
     if fmt == "pdf":

@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from casework.cli_support import check_database, fail
-from casework.referrals.desk_counts import count_mismatches, recount_desks
+from casework.inbox.counts import count_mismatches, recount_desks
 from casework.unit_of_work import unit_of_work
 
 

@@ -8,14 +8,11 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from casework.agencies.models import Agency
-from casework.extensions import db
-from casework.referrals import labels
+from casework.referrals.labels import current_language
 from casework.referrals.models import REFERRAL_SOURCES
 from casework.referrals.services import TARGET_FIELDS, referral_errors
 from casework.targets.models import TARGET_KINDS
 from casework.targets.normalize import APP_STORES, PLATFORMS
-from casework.text import language
 from casework.workflow.fields import catalogue_for
 
 SOURCE_LABELS = {
@@ -146,55 +143,17 @@ def store_choices():
 # plus ``reason_<id>``; ``action_<target_id>``; ``outcome_<action_id>``, ``executed_at_<action_id>``,
 # ``note_<action_id>``. The posted form goes to the engine as it is.
 
-RECOMMENDED_KINDS = {
-    "app": ("cyberspace", "telecom"),
-    "website": ("telecom",),
-    "account": ("cyberspace",),
-    "shop": ("market",),
-    "group": ("cyberspace",),
-}
-
-HACKING_WORDS = ("破解", "黑客", "外挂", "脚本", "木马", "入侵", "hack", "crack")
-
-
-def recommended_agencies(referral) -> dict[str, str]:
-    """{agency id: reason} suggested from the targets' kinds, at the referring department's level
-    and region (apps: cyberspace and telecom; websites: telecom; shops: market regulation; signs of
-    hacking in the title or summary: police)."""
-    from sqlalchemy import select
-
-    reasons: dict[str, list[str]] = {}
-    for link in referral.target_links:
-        for kind in RECOMMENDED_KINDS.get(link.target.kind, ()):
-            names = reasons.setdefault(kind, [])
-            if link.target.name not in names:
-                names.append(link.target.name)
-    text = f"{referral.title} {referral.summary}"
-    if any(word in text for word in HACKING_WORDS):
-        reasons.setdefault("police", []).append(str(_l("signs of hacking")))
-    if not reasons:
-        return {}
-    origin = referral.origin_agency
-    query = select(Agency).where(Agency.kind.in_(list(reasons)), Agency.level == origin.level)
-    if origin.level != "national":
-        query = query.where(Agency.region_code == origin.region_code)
-    chosen = {}
-    for agency in db.session.scalars(query.order_by(Agency.id)):
-        if agency.kind in reasons and agency.kind not in {v[0] for v in chosen.values()}:
-            chosen[str(agency.id)] = (agency.kind, str(_l("Competent for: %(targets)s",
-                                                            targets=labels.join_words(reasons[agency.kind]))))
-    return {agency_id: reason for agency_id, (_kind, reason) in chosen.items()}
-
-
-def field_options(obj, spec) -> dict:
-    """What the form offers for one field: its choices, the targets or actions it is about, defaults."""
+def field_options(obj, spec, recommended: dict[str, str]) -> dict:
+    """What the form offers for one field: its choices, the targets or actions it is about, defaults.
+    ``recommended``: {agency id: reason} proposed for a routing field without a declared default
+    (``casework.referrals.routing_recommendation``)."""
     options: dict = {"choices": list(spec.choices), "default": spec.default}
     referral = getattr(obj, "referral", None) or obj
     if spec.type == "agencies":
         if spec.default:
             options["default"] = {str(agency_id): reason for agency_id, reason in spec.default}
         else:
-            options["default"] = recommended_agencies(referral)
+            options["default"] = recommended
     elif spec.type == "target_actions":
         options["targets"] = [(link.target.id, link.target.name) for link in referral.target_links]
         options["target_choices"] = {

@@ -1,5 +1,5 @@
-"""Search and lists (and the inbox's tabs and rows, see ``casework.referrals.desk``): every query
-starts from the user's scope.
+"""Search, export lists and the rows that lists show (the inbox, ``casework.inbox``, shows them
+too): every query starts from the user's scope.
 
 A search page costs a fixed number of SQL statements: one for the total of the list, one for
 the rows (their agencies are joined eagerly) and one for which of them have late assignments.
@@ -14,49 +14,27 @@ from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
+from casework.access.scope import scoped_referrals
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.referrals.models import Referral
-from casework.referrals.scoping import scoped_referrals
 from casework.targets.models import ReferralTarget, Target
 from casework.targets.normalize import normalize_url
 from casework.web.i18n import CST
-from workflows import DESK_TABS, declarations
+from workflows import declarations
 
 PAGE_SIZE = 30
-DUE_SOON = timedelta(days=3)
 EXPORT_LIMIT = 10_000
 MATERIALISE_LIMIT = 2_000
 
 _DECLARED = declarations()
 REFERRAL_TERMINAL = _DECLARED.terminal_states("referral")
 ASSIGNMENT_TERMINAL = _DECLARED.terminal_states("assignment")
-
-# Which states put an item on which tab, per desk (``desk`` / ``origin_desk`` in workflows/*.toml).
-EDUCATION_TABS = {tab: _DECLARED.desk_states("referral", tab) for tab in DESK_TABS}
-# Assignment states in which the referring department has to act (supplement, reconsider, close).
-ORIGIN_ACTION_STATES = _DECLARED.desk_states("assignment", "action", origin=True)
-AGENCY_TABS = {tab: _DECLARED.desk_states("assignment", tab) for tab in DESK_TABS}
-TAB_LABELS = {
-    "receive": _l("New to receive"),
-    "action": _l("Awaiting our action"),
-    "approval": _l("Awaiting approval"),
-    "due_soon": _l("Due soon"),
-    "overdue": _l("Overdue"),
-    "all": _l("All"),
-}
-TAB_ORDER = ("receive", "action", "approval", "due_soon", "overdue", "all")
-
-
-@dataclass
-class Tab:
-    key: str
-    label: object
-    count: int
 
 
 def item_is_late(item, terminal: frozenset[str], now: datetime | None = None) -> bool:
@@ -116,10 +94,6 @@ class Page:
         if self.total is None:
             return None
         return max(1, math.ceil(self.total / self.page_size))
-
-
-def is_agency_desk(user: User) -> bool:
-    return user.agency.kind != "education"
 
 
 def open_states(subject: str) -> frozenset[str]:
@@ -280,8 +254,6 @@ def search_page(user: User, filters: SearchFilters, page: int = 1) -> Page:
 
 def export_rows(user: User, filters: SearchFilters) -> list[Referral]:
     """The current list for export, capped at ``EXPORT_LIMIT`` rows, assignments loaded in one go."""
-    from sqlalchemy.orm import selectinload
-
     return list(db.session.scalars(
         search_query(user, filters).options(selectinload(Referral.assignments))
         .order_by(Referral.created_at.desc(), Referral.id.desc()).limit(EXPORT_LIMIT)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from casework.access.rules import may_edit_referral, may_open_referral
 from casework.accounts.models import User
 from casework.audit.services import record_event
 from casework.db_types import utcnow
@@ -17,7 +18,6 @@ from casework.referrals.models import REFERRAL_SOURCES, Referral
 from casework.targets.models import TARGET_KINDS, ReferralTarget
 from casework.targets.services import clean_target, register_target, target_identity
 
-EDITABLE_STATES = frozenset({"draft"})
 TITLE_MAX = 200
 SUMMARY_MAX = 4000
 NAME_MAX = 200
@@ -116,7 +116,7 @@ def referral_errors(data: dict, *, submitting: bool = False) -> dict[str, str]:
 
 
 def _check_intake_officer(actor: User) -> None:
-    if actor.agency.kind != "education" or not actor.has_role("intake_officer"):
+    if not may_open_referral(actor):
         raise NotAllowed(str(_l("Only an education department's intake officer opens referrals.")))
 
 
@@ -162,7 +162,7 @@ def open_referral(data: dict, actor: User, *, submitting: bool = False) -> Refer
 def update_referral(referral: Referral, data: dict, actor: User, *, submitting: bool = False) -> Referral:
     """Edit a draft (or a referral returned for more material): fields and the set of targets."""
     _check_intake_officer(actor)
-    if referral.state not in EDITABLE_STATES or referral.origin_agency_id != actor.agency_id:
+    if not may_edit_referral(actor, referral):
         raise NotAllowed(str(_l("This referral can no longer be edited.")))
     if errors := referral_errors(data, submitting=submitting):
         raise ValidationFailed(errors)

@@ -1,61 +1,34 @@
-"""Referral pages: inbox, search and export, intake, the referral page, and a small JSON API.
+"""Referral pages: search and export, intake, the referral page, and a small JSON API.
 
-Everything is loaded through the scope helpers; anything outside the user's scope is a 404.
+Everything is loaded through the scoped loaders (``casework.access``); anything outside the
+user's scope is a 404. The inbox is ``casework.inbox``.
 """
 from __future__ import annotations
 
 from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
                    url_for)
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from casework.access.loaders import get_referral_or_404
+from casework.access.rules import may_edit_referral, may_export_referrals, may_open_referral
+from casework.access.scope import scoped_referrals
+from casework.agencies.models import Agency
 from casework.errors import ConflictError, DomainError, ValidationFailed
 from casework.extensions import db
 from casework.read_only import read_only
 from casework.referrals import export, labels, queries
-from casework.referrals.desk import Desk
-from casework.referrals.queries import is_agency_desk
-from casework.referrals.desk_cache import desk_cache, desk_key
 from casework.referrals.forms import (IntakeInput, kind_choices, platform_choices, referral_form_values,
                                      source_choices, store_choices)
-from casework.referrals.helpers import register_template_helpers
+from casework.referrals.intake import save_intake
 from casework.referrals.models import Referral
-from casework.referrals.page import referral_page
-from casework.referrals.scoping import get_referral_or_404, scoped_referrals
+from casework.referrals.referral_page import referral_page
 from casework.targets.services import known_target_summary
-from casework.referrals.services import EDITABLE_STATES, attach_files, open_referral, update_referral
 from casework.unit_of_work import transactional
-from casework.workflow.engine import fire
+from casework.web.paging import page_number
 
 bp = Blueprint("referrals", __name__)
-register_template_helpers(bp)
-
-
-def _page_number() -> int:
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
-
-
-@bp.get("/")
-@read_only
-@login_required
-def inbox():
-    user = current_user._get_current_object()
-    agency_desk = is_agency_desk(user)
-    requested, page_number = request.args.get("tab"), _page_number()
-    key = desk_key(user, agency_desk, requested, page_number, str(get_locale()))
-    listing = desk_cache().get_or_render(key, lambda: _render_desk_list(Desk(user), requested, page_number))
-    return render_template("referrals/inbox.html", listing=listing, agency_desk=agency_desk)
-
-
-def _render_desk_list(desk: Desk, requested: str | None, page_number: int) -> str:
-    """The tabs with their counts and one page of the chosen tab (the first non-empty work tab
-    by default)."""
-    tabs = desk.tabs_with_counts()
-    counts = {t.key: t.count for t in tabs}
-    tab = requested if requested in counts else next((t.key for t in tabs[:3] if t.count), "all")
-    page = desk.page(tab, page_number, total=counts[tab])
-    return render_template("referrals/_inbox_list.html", tabs=tabs, tab=tab, page=page,
-                           agency_desk=desk.agency_desk)
 
 
 @bp.get("/search")
@@ -65,9 +38,10 @@ def search():
     filters = queries.SearchFilters.from_args(request.args)
     page = None
     if not filters.errors:
-        page = queries.search_page(current_user, filters, _page_number())
-    return render_template("referrals/search.html", filters=filters, page=page,
-                           states=_state_choices()), 400 if filters.errors else 200
+        page = queries.search_page(current_user, filters, page_number())
+    return render_template("referrals/search.html", filters=filters, page=page, states=_state_choices(),
+                           agencies=_agency_choices(), may_export=may_export_referrals(current_user)), \
+        400 if filters.errors else 200
 
 
 @bp.get("/search/export.<fmt>")
@@ -76,10 +50,12 @@ def search():
 def export_list(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
+    if not may_export_referrals(current_user):
+        abort(403)
     filters = queries.SearchFilters.from_args(request.args)
     if filters.errors:
-        return render_template("referrals/search.html", filters=filters, page=None,
-                               states=_state_choices()), 400
+        return render_template("referrals/search.html", filters=filters, page=None, states=_state_choices(),
+                               agencies=_agency_choices(), may_export=True), 400
     referrals = queries.export_rows(current_user, filters)
     if fmt == "csv":
         body, mimetype = export.to_csv(referrals), "text/csv"
@@ -93,6 +69,10 @@ def export_list(fmt: str):
 
 def _state_choices() -> list[tuple[str, str]]:
     return labels.all_states()
+
+
+def _agency_choices() -> list[Agency]:
+    return list(db.session.scalars(select(Agency).order_by(Agency.level.desc(), Agency.region_code, Agency.code)))
 
 
 def _render_intake(values: dict, errors: dict, referral: Referral | None = None, status: int = 200,
@@ -130,7 +110,7 @@ def _known_hints(rows: list[dict]) -> dict[int, object]:
 @bp.route("/referrals/new", methods=["GET", "POST"])
 @login_required
 def new():
-    if not current_user.has_role("intake_officer") or queries.is_agency_desk(current_user):
+    if not may_open_referral(current_user):
         abort(403)
     if request.method == "GET":
         return _render_intake({"source": "", "targets": []}, {})
@@ -141,7 +121,7 @@ def new():
 @login_required
 def edit(referral_id: int):
     referral = get_referral_or_404(referral_id, current_user)
-    if referral.state not in EDITABLE_STATES or not current_user.has_role("intake_officer"):
+    if not may_edit_referral(current_user, referral):
         abort(403)
     if request.method == "GET":
         return _render_intake(referral_form_values(referral), {}, referral)
@@ -175,17 +155,9 @@ def _save_intake(referral: Referral | None):
 
 @transactional
 def _store_intake(referral_id: int | None, form: IntakeInput, submitting: bool, version: int | None):
-    if referral_id is None:
-        referral = open_referral(form.data, current_user, submitting=submitting)
-    else:
-        referral = get_referral_or_404(referral_id, current_user)
-        if version is not None and version != referral.version:
-            raise ConflictError()
-        update_referral(referral, form.data, current_user, submitting=submitting)
-    attach_files(referral, form.uploads, current_user)
-    if submitting:
-        fire(referral, "submit", {}, current_user)
-    return referral
+    referral = get_referral_or_404(referral_id, current_user) if referral_id is not None else None
+    return save_intake(referral, form.data, form.uploads, current_user, submitting=submitting,
+                       expected_version=version)
 
 
 @bp.get("/referrals/known-target")
@@ -209,19 +181,9 @@ def show(referral_id: int):
 def render_referral(referral: Referral, *, form_errors: dict | None = None, failed: tuple | None = None,
                     submitted: dict | None = None, status: int = 200):
     """The referral page; after a refused action, ``failed`` = (object kind, id, trigger)."""
-    data = referral_page(referral, current_user)
-    return render_template("referrals/show.html", page=data, referral=referral,
-                           form_errors=form_errors or {}, failed=failed, submitted=submitted or {},
-                           editable=referral.state in EDITABLE_STATES
-                           and current_user.has_role("intake_officer")
-                           and referral.origin_agency_id == current_user.agency_id,
-                           evidence_upload_allowed=_may_add_evidence(referral)), status
-
-
-def _may_add_evidence(referral: Referral) -> bool:
-    return (current_user.has_role("intake_officer")
-            and referral.origin_agency_id == current_user.agency_id
-            and referral.state not in queries.REFERRAL_TERMINAL)
+    page = referral_page(referral, current_user)
+    return render_template("referrals/show.html", page=page, referral=page.referral,
+                           form_errors=form_errors or {}, failed=failed, submitted=submitted or {}), status
 
 
 @bp.get("/api/referrals")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from casework.audit.services import record_event
+from casework.access.rules import may_import_targets
 from casework.errors import NotAllowed, ValidationFailed
 from casework.extensions import db
 from casework.referrals.labels import join_words
@@ -167,10 +168,8 @@ def import_targets(referral, file_storage, actor) -> ImportReport:
     Rows naming the same target are linked once; each new entry and each new link is audited
     (``target.create``, ``referral.add_target``) as in single intake.
     """
-    if actor.agency_id != referral.origin_agency_id or not actor.has_role("intake_officer", "assessor"):
-        raise NotAllowed(_("Only the referring department adds targets."))
-    if referral.state == "closed":
-        raise NotAllowed(_("The referral is closed."))
+    if not may_import_targets(actor, referral):
+        raise NotAllowed(_("Only the referring department adds targets, while the referral is open."))
     filename = (getattr(file_storage, "filename", None) or "").rsplit("/", 1)[-1]
     data = file_storage.read(MAX_BYTES + 1)
     report = validate_file(filename, data)

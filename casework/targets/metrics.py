@@ -14,7 +14,7 @@ from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
 from casework.extensions import db
 from casework.referrals.models import Referral
-from casework.referrals.scoping import referral_scope
+from casework.access.scope import referral_scope
 from casework.targets.models import ReferralTarget, TargetStatusCheck
 from casework.targets.text import _
 

@@ -9,7 +9,7 @@ from casework.db_types import database_id
 from casework.errors import ValidationFailed
 from casework.extensions import db
 from casework.referrals.models import Referral
-from casework.referrals.scoping import referral_scope, supervised_agency_ids
+from casework.access.scope import referral_scope, supervised_agency_ids
 from casework.targets import normalize
 from casework.targets.models import TARGET_KINDS, ReferralTarget, Target
 from casework.targets.text import _

@@ -16,7 +16,8 @@ from casework.evidence.models import Evidence
 from casework.evidence.services import attach_evidence
 from casework.extensions import db
 from casework.read_only import read_only
-from casework.referrals.scoping import get_referral_or_404
+from casework.access.loaders import get_referral_or_404
+from casework.access.rules import may_import_targets
 from casework.targets import metrics
 from casework.targets.bulk import COLUMNS, ImportRejected, import_targets
 from casework.targets.models import TARGET_STATUSES, Target, TargetStatusCheck
@@ -39,12 +40,6 @@ def check_status_label(status: str) -> str:
 @bp.app_template_global()
 def check_method_label(method: str) -> str:
     return str(METHOD_LABELS.get(method, method))
-
-
-@bp.app_template_global()
-def takedown_metrics(referral) -> list:
-    """Rows of routing → receipt / disposition / verified offline for the referral page."""
-    return metrics.referral_metrics(referral)
 
 
 @bp.app_template_global()
@@ -129,6 +124,8 @@ def _evidence_referral(referral_id, referrals: list):
 @login_required
 def bulk_import(referral_id: int):
     referral = get_referral_or_404(referral_id, current_user)
+    if not may_import_targets(current_user, referral):
+        abort(403, _("Only the referring department adds targets, while the referral is open."))
     if request.method == "GET":
         return render_template("targets/import.html", referral=referral, columns=COLUMNS, errors=[])
     upload = request.files.get("file")

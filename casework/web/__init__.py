@@ -7,6 +7,7 @@ from flask import Flask
 
 BLUEPRINT_MODULES = (
     "casework.accounts.views",
+    "casework.inbox.views",
     "casework.referrals.views",
     "casework.assignments.views",
     "casework.targets.views",
@@ -20,18 +21,20 @@ BLUEPRINT_MODULES = (
 
 
 def register_web(app: Flask) -> None:
-    # Imported here, not at the top: low-level modules (models, caches) import casework.web.i18n and
-    # casework.web.fragments, which runs this package first; importing the views with it would loop.
+    # Imported here, not at the top: the domain packages import casework.web.i18n, which runs this
+    # package's __init__ first, and these modules import the domain packages.
     from casework.read_only import register_read_only_requests
     from casework.web.converters import DatabaseIdConverter
     from casework.web.errors import register_error_handlers
     from casework.web.frame import init_frame
     from casework.web.session import register_session_hooks
+    from casework.web.template_globals import register_template_globals
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     register_read_only_requests(app)  # before the session hooks, which load the user
     for module in BLUEPRINT_MODULES:
         app.register_blueprint(import_module(module).bp)
+    register_template_globals(app)
     register_error_handlers(app)
     register_session_hooks(app)
     init_frame(app)

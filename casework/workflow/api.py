@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user, login_required
 
 from casework.errors import ValidationFailed
-from casework.referrals.scoping import get_assignment_or_404, get_referral_or_404
+from casework.access.loaders import get_assignment_or_404, get_referral_or_404
 from casework.calendar.store import provisional_due
 from casework.unit_of_work import transactional
 from casework.workflow.engine import available_triggers, fire, lifecycle_for

@@ -11,19 +11,21 @@ cycle.
 
 Rows written by bulk SQL (the benchmark's seed) bypass the ORM: ``recount_desks`` rebuilds the
 table from the referrals and assignments, and ``casework desk recount --check`` compares them.
+The session hooks are installed by ``install_counter_hooks`` (``init_inbox``).
 """
 from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import ForeignKey, String, delete, event, func, inspect, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy.orm import Session
 
 from casework.assignments.models import Assignment
 from casework.db_session import before_outermost_commit
 from casework.db_upsert import upsert
 from casework.extensions import db
-from casework.referrals.desk_cache import renew_all_tokens
+from casework.inbox.models import DeskCount
+from casework.inbox.tokens import renew_all_tokens
 from casework.referrals.models import Referral
 
 Key = tuple[int, str, str]
@@ -31,15 +33,6 @@ PENDING = "casework_desk_deltas"
 
 # Which column names the owning agency of each counted subject.
 COUNTED = {Referral: ("referral", "origin_agency_id"), Assignment: ("assignment", "agency_id")}
-
-
-class DeskCount(db.Model):
-    __tablename__ = "desk_counts"
-
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
-    subject: Mapped[str] = mapped_column(String(20), primary_key=True)
-    state: Mapped[str] = mapped_column(String(32), primary_key=True)
-    count: Mapped[int] = mapped_column(default=0)
 
 
 def _values(obj, name: str) -> tuple[object, object]:
@@ -74,7 +67,6 @@ def flush_deltas(session: Session) -> Counter[Key]:
     return Counter({key: delta for key, delta in deltas.items() if delta})
 
 
-@event.listens_for(Session, "after_flush")
 def _collect(session: Session, _context) -> None:
     """Keep the flush's changes with the (innermost) transaction that made them."""
     deltas = flush_deltas(session)
@@ -83,7 +75,6 @@ def _collect(session: Session, _context) -> None:
         session.info.setdefault(PENDING, {}).setdefault(transaction, Counter()).update(deltas)
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, previous_transaction) -> None:
     """A rolled-back savepoint drops its changes and those of the savepoints released into it;
     the outermost rollback drops them all."""
@@ -105,7 +96,6 @@ def _within(transaction, ancestor) -> bool:
     return False
 
 
-@before_outermost_commit
 def _write(session: Session) -> None:
     pending = session.info.pop(PENDING, None)
     if pending:
@@ -113,6 +103,13 @@ def _write(session: Session) -> None:
         for deltas in pending.values():
             total.update(deltas)  # update adds negative counts too (``+`` would drop them)
         apply_deltas(session.connection(), total)
+
+
+def install_counter_hooks() -> None:
+    """Keep the counters in step with every transaction that changes referrals or assignments."""
+    event.listen(Session, "after_flush", _collect)
+    event.listen(Session, "after_soft_rollback", _forget)
+    before_outermost_commit(_write)
 
 
 def apply_deltas(connection, deltas: Counter[Key]) -> None:

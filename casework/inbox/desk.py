@@ -1,10 +1,11 @@
 """The inbox: one user's desk, its tabs with counts and its pages, at a fixed cost per request.
 
 The desk is the user's own branch of the agency scope (``desk_agency_ids`` in
-``casework.referrals.scoping``): an education department lists the referrals of its own and
+``casework.access.scope``): an education department lists the referrals of its own and
 supervised departments, an agency its own assignments; without a case role, nothing. Per request it reads
 
-- the tab counts of the work tabs from ``desk_counts`` (a few counter rows, whatever the archive);
+- the tab counts of the work tabs from the counters (``casework.inbox.counts``: a few counter rows,
+  whatever the archive);
 - "due soon" and "overdue" (and, for education, the referrals waiting for the referring department)
   in one statement of index range counts over the open items only;
 - one page of rows, with only the columns a row shows.
@@ -20,18 +21,18 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import aliased
 
+from casework.access.scope import desk_agency_ids
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
 from casework.db_types import utcnow
 from casework.extensions import db
-from casework.referrals.desk_counts import DeskCount
+from casework.inbox.models import DeskCount
+from casework.inbox.tabs import (AGENCY_TABS, DUE_SOON, EDUCATION_TABS, ORIGIN_ACTION_STATES, TAB_LABELS, TAB_ORDER,
+                                 Tab, is_agency_desk)
 from casework.referrals.models import Referral
-from casework.referrals.queries import (
-    AGENCY_TABS, DUE_SOON, EDUCATION_TABS, ORIGIN_ACTION_STATES, PAGE_SIZE, TAB_LABELS, TAB_ORDER,
-    InboxRow, ListedAgency, ListedItem, Page, Tab, is_agency_desk, late_assignments, open_states,
-)
-from casework.referrals.scoping import desk_agency_ids
+from casework.referrals.queries import (PAGE_SIZE, InboxRow, ListedAgency, ListedItem, Page, late_assignments,
+                                        open_states)
 
 AGENCY_IDS = bindparam("agency_ids", expanding=True)
 NOW = bindparam("now")

@@ -1,21 +1,20 @@
-"""Functions the templates call: labels, option lists of the workflow forms, the clock."""
+"""Functions and constants every template may use: labels, the posted values of a refused form,
+the clock, list rows. None of them queries the database: what a page shows is loaded by its view
+(the referral page by ``casework.referrals.referral_page``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, request
+from flask import Flask, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from casework.agencies.models import Agency
+from casework.access.rules import may_open_referral, may_read_audit_trail
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.referrals import forms, labels
 from casework.referrals.queries import ASSIGNMENT_TERMINAL, REFERRAL_TERMINAL
-from casework.text import language
 from casework.web.i18n import CST
-from casework.workflow.clocks import pending_extension
-from workflows import declarations
 
 TARGET_STATUS_LABELS = {"unknown": _l("Not checked"), "online": _l("Online"), "offline": _l("Offline")}
 
@@ -32,19 +31,6 @@ def target_status_label(status: str) -> str:
     return str(TARGET_STATUS_LABELS.get(status, status))
 
 
-def all_agencies():
-    return db.session.scalars(select(Agency).order_by(Agency.level.desc(), Agency.region_code, Agency.code)).all()
-
-
-def recommendation_text(item) -> str:
-    if isinstance(item, dict):
-        code = str(item.get("agency_id") or item.get("agency") or item.get("code") or "")
-        reason = item.get("reason") or ""
-        name = next((a.name for a in all_agencies() if code in (a.code, str(a.id))), code)
-        return f"{name}（{reason}）" if reason else name
-    return str(item)
-
-
 def submitted_field(spec):
     return forms.shown_value(spec, request.form)
 
@@ -55,29 +41,6 @@ def today_cst() -> str:
 
 def submitted_value(name: str) -> str:
     return request.form.get(name, "")
-
-
-def pending_extension_request(assignment):
-    """The extension request waiting for an approver on the assignment, with its clock's name."""
-    asked = pending_extension(assignment)
-    if asked is None:
-        return None
-    rule = declarations().clocks.get(asked.clock.rule)
-    return {"request": asked, "clock": rule.label.pick(language()) if rule else asked.clock.rule,
-            "unit": labels.clock_unit_label(asked.clock.unit)}
-
-
-def register_template_helpers(bp: Blueprint) -> None:
-    for function in (labels.state_label, labels.disposition_state_label, labels.object_state_label,
-                     labels.event_label, labels.choice_label, labels.trigger_label,
-                     source_label, kind_label, target_status_label, all_agencies, recommendation_text,
-                     forms.field_options, submitted_field, submitted_value, today_cst, pending_extension_request,
-                     labels.join_words):
-        bp.add_app_template_global(function)
-    bp.add_app_template_global(utcnow, "now_utc")
-    bp.add_app_template_global(list_rows)
-    bp.add_app_template_global(ASSIGNMENT_TERMINAL, "assignment_terminal")
-    bp.add_app_template_global(REFERRAL_TERMINAL, "referral_terminal")
 
 
 @dataclass(frozen=True)
@@ -97,8 +60,6 @@ class ListRow:
 
 
 def list_rows(rows, show_url_prefix: str) -> list[ListRow]:
-    from flask_babel import get_locale
-
     zh = str(get_locale() or "zh").startswith("zh")
     dates: dict = {}
 
@@ -125,3 +86,14 @@ def list_rows(rows, show_url_prefix: str) -> list[ListRow]:
             origin=referral.origin_agency.name, region=referral.region_code or "",
             due=day(row.due_at, True), overdue=row.is_overdue, opened=day(referral.created_at)))
     return result
+
+
+def register_template_globals(app: Flask) -> None:
+    for function in (labels.state_label, labels.disposition_state_label, labels.object_state_label,
+                     labels.event_label, labels.choice_label, labels.trigger_label, labels.join_words,
+                     source_label, kind_label, target_status_label, submitted_field, submitted_value,
+                     today_cst, list_rows, may_open_referral, may_read_audit_trail):
+        app.add_template_global(function)
+    app.add_template_global(utcnow, "now_utc")
+    app.add_template_global(ASSIGNMENT_TERMINAL, "assignment_terminal")
+    app.add_template_global(REFERRAL_TERMINAL, "referral_terminal")

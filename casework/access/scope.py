@@ -1,13 +1,13 @@
-"""Agency scope, in one place: which referrals and assignments a user may see.
+"""Agency scope, in one place: which referrals, assignments, notices and evidence a user may see.
 
-Every view, list and API goes through these helpers; anything outside the scope
-answers 404, so that its existence is not revealed.
+Every view, list and API goes through these WHERE clauses and loaders; anything outside the
+scope answers 404 (``casework.access.loaders``), so that its existence is not revealed. What a
+user may *do* to an object in scope is decided by the predicates of ``casework.access.rules``.
 """
 from __future__ import annotations
 
 import functools
 
-from flask import abort
 from sqlalchemy import ColumnElement, bindparam, false, or_, select
 from sqlalchemy.orm import aliased
 
@@ -84,36 +84,7 @@ def _own_agency():
     return select(Agency.id).where(Agency.id == bindparam("root_id"))
 
 
-def can_see_referral(user: User, referral_id: int) -> bool:
+def may_see_referral(user: User, referral_id: int) -> bool:
+    """Whether the referral is in the user's scope (one query)."""
     query = select(Referral.id).where(Referral.id == referral_id, referral_scope(user))
     return db.session.scalar(query) is not None
-
-
-def get_referral_or_404(referral_id: int, user: User) -> Referral:
-    """The referral if it is in the user's scope; otherwise 404."""
-    referral = db.session.scalar(scoped_referrals(user).where(Referral.id == referral_id))
-    if referral is None:
-        abort(404)
-    return referral
-
-
-def get_assignment_or_404(assignment_id: int, user: User) -> Assignment:
-    """An assignment whose referral is in the user's scope; otherwise 404."""
-    assignment = db.session.scalar(
-        select(Assignment).join(Referral, Assignment.referral_id == Referral.id)
-        .where(Assignment.id == assignment_id, referral_scope(user))
-    )
-    if assignment is None:
-        abort(404)
-    return assignment
-
-
-def assignments_with_details(user: User, referral: Referral, assignments: list[Assignment]) -> set[int]:
-    """Ids of the assignments whose working details (reasons, notes, dispositions) ``user`` may read.
-
-    The referring education department and those above it read all of them; an agency reads its own.
-    Other agencies on the same referral see only each assignment's state and due date.
-    """
-    if referral.origin_agency_id in supervised_agency_ids(user):
-        return {a.id for a in assignments}
-    return {a.id for a in assignments if a.agency_id == user.agency_id}
