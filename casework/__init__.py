@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casework.config import build_config
 from casework.extensions import babel, csrf, db, login_manager
+from casework.unit_of_work import register_unavailable_answers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("casework")
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     from casework.web import register_web
 
     register_web(app)
+    register_unavailable_answers(app)
     from casework.cli import register_cli
 
     register_cli(app)

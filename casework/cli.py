@@ -61,6 +61,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(__import__("casework.targets.cli", fromlist=["x"]).check_targets_command)
     app.cli.add_command(__import__("casework.evidence.cli", fromlist=["x"]).evidence_group)
     app.cli.add_command(__import__("casework.referrals.cli", fromlist=["x"]).desk_group)
+    app.cli.add_command(__import__("casework.backup.cli", fromlist=["x"]).backup_command)
+    app.cli.add_command(__import__("casework.backup.cli", fromlist=["x"]).restore_command)
 
 
 @click.group("db", help="Database schema (Alembic).")
