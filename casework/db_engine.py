@@ -86,7 +86,8 @@ def _on_begin(connection) -> None:
 
 
 def _release_writer_lock(connection) -> None:
-    _release_from(connection.info)
+    if connection.dialect.name == "sqlite" and not connection.invalidated:
+        _release_from(connection.info)  # an invalidated one releases at checkin
 
 
 def _release_at_checkin(_dbapi_connection, record) -> None:

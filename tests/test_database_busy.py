@@ -7,6 +7,7 @@ officers download notices and export dossiers in ten threads while others log in
 from __future__ import annotations
 
 import http.cookiejar
+import os
 import sqlite3
 import threading
 import urllib.error
@@ -15,11 +16,13 @@ import urllib.request
 from collections import Counter
 
 import pytest
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from casework import create_app, db_engine
 from casework.extensions import db
 from casework.notices.services import issue_notice
+from casework.unit_of_work import DatabaseUnavailable, unit_of_work
 from tests import conftest
 from tests.notices_subjects import find_user, make_assignment, make_referral
 
@@ -183,3 +186,20 @@ def test_an_unreachable_database_is_a_503(tmp_path):
     answer = conftest.login(app.test_client(), "edu-44.intake_officer")
     assert answer.status_code == 503 and "Retry-After" in answer.headers
     assert "secret" not in answer.get_data(as_text=True)
+
+
+@pytest.mark.skipif(not os.environ.get("CASEWORK_DATABASE_URL", "").startswith("postgresql"),
+                    reason="needs PostgreSQL in CASEWORK_DATABASE_URL")
+def test_a_connection_lost_mid_transaction_is_a_503_and_the_next_request_reconnects(tmp_path):
+    app = create_app(conftest.test_config(tmp_path, os.environ["CASEWORK_DATABASE_URL"]))
+    with app.app_context():
+        with pytest.raises(DatabaseUnavailable):
+            with unit_of_work():
+                pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+                with db.engine.connect() as other:  # what a restart does to every connection
+                    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                db.session.execute(text("SELECT 1"))
+        with unit_of_work():
+            assert db.session.execute(text("SELECT 1")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
