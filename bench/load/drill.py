@@ -209,8 +209,10 @@ def analyse_requests(moments: dict) -> dict:
     for record in records:
         pages[record["page"]].append(record)
         status = record["status"]
-        if record["error"] == "connection" or status in (None, 0):
-            kinds["connection refused/reset (node restarting)"] += 1
+        if record["error"] == "refused":
+            kinds["connection refused (node down; the officer moves to the other node)"] += 1
+        elif record["error"] or status in (None, 0):
+            kinds[f"connection {record['error'] or 'failed'} (no answer)"] += 1
         elif status >= 400:
             kinds[f"HTTP {status}"] += 1
             if status >= 500 and status != 503 and not window[0] <= record["t"] <= window[1]:
@@ -224,6 +226,10 @@ def analyse_requests(moments: dict) -> dict:
     in_window = Counter(r["status"] for r in records if window[0] <= r["t"] <= window[1] and (r["status"] or 0) >= 500)
     return {"total": len(records), "pages": table, "kinds": kinds, "server_errors_outside": outside,
             "started": min(r["t"] for r in records), "in_window": in_window}
+
+
+def worker_timeouts() -> int:
+    return sum(path.read_text(errors="replace").count("WORKER TIMEOUT") for path in WORK.glob("gunicorn-*.log"))
 
 
 def post_checks() -> dict:
@@ -279,6 +285,7 @@ def report(args, stats: dict, checks: dict, moments: dict, sweep: SweepLoop) -> 
     lines += ["", "Errors by kind: " + (", ".join(f"{k} {v}" for k, v in stats["kinds"].most_common()) or "none"),
               "5xx inside the database restart window (+15 s): "
               + (", ".join(f"{k} × {v}" for k, v in sorted(stats["in_window"].items())) or "none"),
+              f"Workers stopped by the gunicorn timeout: {worker_timeouts()}.",
               f"Sweep runs: {sum(sweep.exits.values())} (exit codes {dict(sweep.exits)}).", "", "Checks:"]
     results = {
         "no 500 outside the database restart window": not stats["server_errors_outside"],
@@ -306,7 +313,7 @@ def main() -> int:
     parser.add_argument("--report", type=Path, default=None)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    for name in ("requests.jsonl", "acks.jsonl"):
+    for name in ("requests.jsonl", "acks.jsonl", "gunicorn-A.log", "gunicorn-B.log"):
         (WORK / name).unlink(missing_ok=True)
     prepare_database(args.referrals)
     create_officers(args.users, WORK / "accounts.json")

@@ -50,13 +50,15 @@ def log_request(request_type, name, response_time, response_length, response=Non
     status = getattr(response, "status_code", None) if response is not None else None
     kind = None
     if exception is not None:
-        kind = "connection" if isinstance(exception, RequestsConnectionError) else type(exception).__name__
+        kind = type(exception).__name__
+        if isinstance(exception, RequestsConnectionError):
+            kind = "refused" if "refused" in str(exception).lower() else "aborted"
     _append(_log, {"t": time.time(), "page": name, "method": request_type, "status": status,
                    "ms": round(response_time, 1), "error": kind})
 
 
 class Officer(HttpUser):
-    wait_time = between(1, 3)
+    wait_time = between(3, 8)  # an officer reads a page before the next click
     host = HOSTS[0]
 
     def on_start(self):
