@@ -48,6 +48,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "DESK_CACHE_SIZE": int(os.environ.get("CASEWORK_DESK_CACHE_SIZE", "512")),
         # Rendered top bars (one per user, page and language) kept per worker process.
         "TOPBAR_CACHE_SIZE": int(os.environ.get("CASEWORK_TOPBAR_CACHE_SIZE", "1024")),
+        # A dossier export must be built within this many seconds (then 503); exports cached on disk.
+        "DOSSIER_TIME_BUDGET_SECONDS": int(os.environ.get("CASEWORK_DOSSIER_BUDGET_SECONDS", "20")),
+        "DOSSIER_CACHE_MB": int(os.environ.get("CASEWORK_DOSSIER_CACHE_MB", "256")),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

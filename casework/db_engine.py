@@ -1,7 +1,8 @@
 """Engine tuning: real transactions and foreign keys on SQLite (pysqlite's defaults have neither),
-transactions that wait for SQLite's write lock instead of failing, a page cache and memory-mapped reads that hold the inbox's indexes at 100,000 referrals (SQLite's
-default cache is 2 MB per connection), and no JIT compilation on PostgreSQL (its cost estimate for the
-inbox and search queries crosses ``jit_above_cost``; compiling costs more than running them).
+transactions that wait for SQLite's write lock instead of failing, a page cache and memory-mapped
+reads that hold the inbox's indexes at 100,000 referrals (SQLite's default cache is 2 MB per
+connection), and no JIT compilation on PostgreSQL (its cost estimate for the inbox and search
+queries crosses ``jit_above_cost``; compiling costs more than running them).
 
 SQLite runs in WAL mode (readers never block the writer nor the writer them) and every transaction
 takes the write lock when it begins (``BEGIN IMMEDIATE``), waiting up to ``SQLITE_BUSY_TIMEOUT_MS``

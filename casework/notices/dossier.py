@@ -1,9 +1,9 @@
 """A referral's dossier: a one-page summary and all its notices in order, as one PDF or a ZIP.
 
 Exports for the web are cached as files (``DOSSIER_CACHE_DIR``, default ``instance/dossier-cache``,
-shared by the worker processes of one host) under a key over everything the export shows: the
-referral's version, number, title and origin, the rows of the notices the requesting user may see,
-the format and the generation date; a repeat is a file read. The cache is kept under
+shared by the worker processes of one host; settings in ``casework/config.py``) under a key over
+everything the export shows: the referral's version, number, title and origin, the rows of the
+notices the requesting user may see, the format and the generation date; a repeat is a file read. The cache is kept under
 ``DOSSIER_CACHE_MB`` by removing the least recently used files. Building one must finish within
 ``DOSSIER_TIME_BUDGET_SECONDS``, checked between its steps; past it the request is refused (503)
 instead of holding a worker.
