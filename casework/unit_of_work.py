@@ -16,7 +16,7 @@ import functools
 from contextlib import contextmanager
 from typing import Callable
 
-from flask import Flask, g, has_app_context, jsonify, render_template, request
+from flask import Flask, g, has_app_context, jsonify, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
@@ -133,9 +133,12 @@ def register_unavailable_answers(app: Flask) -> None:
 
     @app.errorhandler(Unavailable)
     def unavailable(error: Unavailable):
+        db.session.rollback()  # a lost connection leaves the session's transaction invalid
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify({"error": error.message, "retry_after": RETRY_AFTER_SECONDS}), 503
-        return render_template("errors/unavailable.html", messages=error.messages()), 503
+        # Rendered without the context processors: Flask-Login's would load the user from the database.
+        page = app.jinja_env.get_template("errors/unavailable.html")
+        return page.render(messages=error.messages(), request=request), 503
 
     @app.errorhandler(DBAPIError)
     def driver_error(error: DBAPIError):

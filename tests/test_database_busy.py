@@ -188,8 +188,32 @@ def test_an_unreachable_database_is_a_503(tmp_path):
     assert "secret" not in answer.get_data(as_text=True)
 
 
-@pytest.mark.skipif(not os.environ.get("CASEWORK_DATABASE_URL", "").startswith("postgresql"),
-                    reason="needs PostgreSQL in CASEWORK_DATABASE_URL")
+needs_postgres = pytest.mark.skipif(not os.environ.get("CASEWORK_DATABASE_URL", "").startswith("postgresql"),
+                                    reason="needs PostgreSQL in CASEWORK_DATABASE_URL")
+
+
+@needs_postgres
+def test_a_database_restart_under_logged_in_officers_is_a_503_then_work_goes_on(app, tmp_path):
+    """What ``pg_ctl restart`` does to a node's pooled connections (used within the last seconds, so not
+    pinged): the next request of each finds its connection gone. The 503 page must not load the user."""
+    config = conftest.test_config(tmp_path, os.environ["CASEWORK_DATABASE_URL"])
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"application_name": "casework-restart-test"}}
+    node = create_app(config)
+    officers = [node.test_client() for _ in range(3)]
+    for client, username in zip(officers, ("edu-44.intake_officer", "edu-44.assessor", "psb-44.case_officer")):
+        assert conftest.login(client, username).status_code == 302
+        assert client.get("/").status_code == 200
+    with app.app_context(), db.engine.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE application_name = 'casework-restart-test'"))
+    answers = [client.get(path).status_code for client, path in zip(officers, ("/", "/search?q=x", "/"))]
+    assert set(answers) <= {200, 503} and 503 in answers
+    assert [client.get("/").status_code for client in officers] == [200, 200, 200]
+    with node.app_context():
+        db.engine.dispose()
+
+
+@needs_postgres
 def test_a_connection_lost_mid_transaction_is_a_503_and_the_next_request_reconnects(tmp_path):
     app = create_app(conftest.test_config(tmp_path, os.environ["CASEWORK_DATABASE_URL"]))
     with app.app_context():

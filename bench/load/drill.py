@@ -210,9 +210,9 @@ def analyse_requests(moments: dict) -> dict:
         pages[record["page"]].append(record)
         status = record["status"]
         if record["error"] == "refused":
-            kinds["connection refused (node down; the officer moves to the other node)"] += 1
+            kinds["connection refused (node down; the officer moved to the other node)"] += 1
         elif record["error"] or status in (None, 0):
-            kinds[f"connection {record['error'] or 'failed'} (no answer)"] += 1
+            kinds[f"no answer ({record['error'] or 'closed'})"] += 1
         elif status >= 400:
             kinds[f"HTTP {status}"] += 1
             if status >= 500 and status != 503 and not window[0] <= record["t"] <= window[1]:
