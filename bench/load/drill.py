@@ -28,6 +28,19 @@ import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from casework import create_app
+from casework.accounts.services import create_user
+from casework.agencies.models import Agency
+from casework.assignments.models import Assignment
+from casework.audit.models import AuditEvent
+from casework.audit.services import verify_chain
+from casework.extensions import db
+from casework.notices.models import Notice, NoticeCounter
+from casework.referrals.desk_counts import count_mismatches
+from casework.unit_of_work import unit_of_work
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv" / "bin"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -73,15 +86,6 @@ def prepare_database(referrals: int) -> None:
 def create_officers(count: int, path: Path) -> None:
     """``count`` case officers spread over the agencies that have work, written to ``path``."""
     os.environ.update(app_env())
-    from sqlalchemy import func, select
-
-    from casework import create_app
-    from casework.accounts.services import create_user
-    from casework.agencies.models import Agency
-    from casework.assignments.models import Assignment
-    from casework.extensions import db
-    from casework.unit_of_work import unit_of_work
-
     app = create_app()
     with app.app_context():
         agencies = [code for code, _n in db.session.execute(
@@ -242,15 +246,7 @@ def worker_timeouts() -> int:
 
 def post_checks() -> dict:
     """The checks on the database after the drill (the app's own code, run against the drill database)."""
-    from sqlalchemy import select
-
-    from casework import create_app
-    from casework.audit.models import AuditEvent
-    from casework.audit.services import verify_chain
-    from casework.extensions import db
-    from casework.notices.models import Notice, NoticeCounter
-    from casework.referrals.desk_counts import count_mismatches
-
+    os.environ.update(app_env())
     app = create_app()
     acks = [json.loads(line) for line in open(WORK / "acks.jsonl", encoding="utf-8")]
     with app.app_context():
