@@ -17,6 +17,7 @@ from casework.extensions import csrf, db, login_manager
 from casework.notices.startup import check_notice_environment
 from casework.inbox import init_inbox
 from casework.referrals.lifecycle import SERVICES as REFERRAL_SERVICES
+from casework.unit_of_work import register_unavailable_answers
 from casework.web import register_web
 from casework.web.i18n import init_i18n
 from casework.workflow.engine import build_machines, register_services
@@ -50,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_workflow()
     register_web(app)
     init_calendar(app)
+    register_unavailable_answers(app)
     register_cli(app)
     check_notice_environment(app)
     return app

@@ -8,6 +8,7 @@ from werkzeug.serving import run_simple
 
 from casework.accounts.services import create_user
 from casework.audit.services import verify_chain
+from casework.backup.cli import backup_command, restore_command
 from casework.calendar.cli import calendar_group
 from casework.cli_support import check_database, database_label, fail
 from casework.demo import DemoRefused, build_demo
@@ -117,4 +118,5 @@ def serve_command(host: str, port: int) -> None:
 
 
 COMMANDS = [db_group, create_user_command, demo_command, audit_group, serve_command, sweep_command, workflow_group,
-            notices_group, check_targets_command, evidence_group, desk_group, calendar_group]
+            notices_group, check_targets_command, evidence_group, desk_group, calendar_group,
+            backup_command, restore_command]

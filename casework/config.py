@@ -88,6 +88,9 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "TOPBAR_CACHE_SIZE": int(os.environ.get("CASEWORK_TOPBAR_CACHE_SIZE", "1024")),
         # At most one access.denied audit event per user in this many minutes (casework/admin/denials.py).
         "ACCESS_DENIAL_WINDOW_MINUTES": int(os.environ.get("CASEWORK_ACCESS_DENIAL_WINDOW_MINUTES", "10")),
+        # A dossier export must be built within this many seconds (then 503); exports cached on disk.
+        "DOSSIER_TIME_BUDGET_SECONDS": int(os.environ.get("CASEWORK_DOSSIER_BUDGET_SECONDS", "20")),
+        "DOSSIER_CACHE_MB": int(os.environ.get("CASEWORK_DOSSIER_CACHE_MB", "256")),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

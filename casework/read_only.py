@@ -6,6 +6,8 @@ INSERT, UPDATE or DELETE run through the session, raises. (Statements run direct
 On PostgreSQL its statements run without a surrounding transaction (autocommit): under read
 committed (PostgreSQL's default, which Casework keeps) every statement of a transaction takes its
 own snapshot anyway, so BEGIN and ROLLBACK would add two round trips per page and nothing else.
+On SQLite its transaction begins deferred (a read snapshot) instead of taking the write lock as
+every other transaction does (``casework/db_engine.py``).
 """
 from __future__ import annotations
 
@@ -14,13 +16,29 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from casework.db_engine import SQLITE_DEFERRED
 from casework.extensions import db
 
 READ_ONLY = "casework_read_only"
+READS_FIRST = "casework_reads_first"
 
 
 class WriteInReadOnlyRequest(RuntimeError):
     """A view marked ``@read_only`` tried to write."""
+
+
+_READ_ONLY_OPTIONS = {"postgresql": {"isolation_level": "AUTOCOMMIT"}, "sqlite": {SQLITE_DEFERRED: True}}
+_READS_FIRST_OPTIONS = {"sqlite": {SQLITE_DEFERRED: True}}
+
+
+def _begin_with(options_by_dialect: dict) -> None:
+    """Open the request's first connection with the options its dialect needs (if not open yet)."""
+    bind = db.session.get_bind()
+    if not isinstance(bind, Engine) or db.session().in_transaction():
+        return
+    options = options_by_dialect.get(bind.dialect.name)
+    if options:
+        db.session.connection(execution_options=options)
 
 
 def read_only(view):
@@ -29,16 +47,24 @@ def read_only(view):
     return view
 
 
+def reads_first(view):
+    """Mark a view whose first transaction only reads (a long one: building an export) and which
+    writes afterwards in a transaction of its own; on SQLite the first begins deferred."""
+    setattr(view, READS_FIRST, True)
+    return view
+
+
 def register_read_only_requests(app: Flask) -> None:
     @app.before_request
     def begin_read_only():
         view = app.view_functions.get(request.endpoint or "")
-        if request.method not in ("GET", "HEAD") or not getattr(view, READ_ONLY, False):
+        if request.method not in ("GET", "HEAD"):
             return
-        db.session.info[READ_ONLY] = True
-        bind = db.session.get_bind()
-        if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not db.session().in_transaction():
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        if getattr(view, READ_ONLY, False):
+            db.session.info[READ_ONLY] = True
+            _begin_with(_READ_ONLY_OPTIONS)
+        elif getattr(view, READS_FIRST, False):
+            _begin_with(_READS_FIRST_OPTIONS)
 
     @app.teardown_request
     def end_read_only(_exc):

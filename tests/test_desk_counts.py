@@ -100,17 +100,24 @@ class _DeadlockDetected(Exception):
     sqlstate = "40P01"
 
 
+class _UndefinedColumn(Exception):
+    sqlstate = "42703"
+
+
 def test_a_transaction_sacrificed_to_a_deadlock_is_a_conflict(db_session):
     """Two transactions changing counter rows in opposite orders: PostgreSQL cancels one (409, reload)."""
     import pytest
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from casework.errors import ConflictError
-    from casework.unit_of_work import unit_of_work
+    from casework.unit_of_work import DatabaseUnavailable, unit_of_work
 
     with pytest.raises(ConflictError):
         with unit_of_work():
             raise OperationalError("UPDATE desk_counts ...", {}, _DeadlockDetected("deadlock detected"))
-    with pytest.raises(OperationalError):
+    with pytest.raises(DatabaseUnavailable):  # a lost connection: 503, try again (casework/unit_of_work.py)
         with unit_of_work():
             raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+    with pytest.raises(ProgrammingError):  # anything else stays what it is
+        with unit_of_work():
+            raise ProgrammingError("SELECT x", {}, _UndefinedColumn("column x does not exist"))

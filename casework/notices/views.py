@@ -12,10 +12,13 @@ from casework.access.loaders import get_notice_or_404, get_referral_or_404
 from casework.access.rules import may_correct_notice, notice_reader
 from casework.audit.services import record_event
 from casework.errors import DomainError, ValidationFailed
-from casework.notices.dossier import build_dossier, dossier_pdf, dossier_zip, referral_notices
+from casework.extensions import db
+from casework.notices.dossier import FORMATS, export_dossier, referral_notices
 from casework.notices.models import Notice
 from casework.notices.services import CORRECTABLE_FIELDS, correct_notice
 from casework.notices.verify import find_by_bytes, find_by_code, max_upload_bytes, public_facts, read_upload
+from casework.read_only import reads_first
+from casework.referrals.models import Referral
 from casework.unit_of_work import transactional
 
 bp = Blueprint("notices", __name__)
@@ -84,19 +87,24 @@ def _store_correction(notice_id: int, values: dict) -> Notice:
 
 @bp.get("/referrals/<int:referral_id>/dossier.<fmt>")
 @login_required
-@transactional
+@reads_first
 def dossier(referral_id: int, fmt: str):
-    if fmt not in ("pdf", "zip"):
+    """Build (or take from the cache) while only reading, then record the export in a short write."""
+    if fmt not in FORMATS:
         abort(404)
     referral = get_referral_or_404(referral_id, current_user)
     visible = list(filter(notice_reader(current_user), referral_notices(referral)))
-    built = build_dossier(referral, visible)
-    record_event("notice.dossier_export", current_user, referral, payload={"format": fmt, "notices": len(visible)})
-    if fmt == "pdf":
-        return attachment_response(dossier_pdf(built), f"{referral.number}-案卷.pdf",
-                                   f"dossier-{referral.number}.pdf", "application/pdf")
-    return attachment_response(dossier_zip(built, referral), f"{referral.number}-案卷.zip",
-                               f"dossier-{referral.number}.zip", "application/zip")
+    body, number = export_dossier(referral, visible, fmt), referral.number
+    db.session.commit()
+    _record_dossier_export(referral_id, fmt, len(visible))
+    return attachment_response(body, f"{number}-案卷.{fmt}", f"dossier-{number}.{fmt}",
+                               "application/pdf" if fmt == "pdf" else "application/zip")
+
+
+@transactional
+def _record_dossier_export(referral_id: int, fmt: str, notice_count: int) -> None:
+    record_event("notice.dossier_export", current_user, db.session.get(Referral, referral_id),
+                 payload={"format": fmt, "notices": notice_count})
 
 
 def _wants_json() -> bool:
