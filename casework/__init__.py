@@ -43,6 +43,9 @@ def create_app(config: dict | None = None) -> Flask:
     from casework.referrals.desk_cache import init_desk_cache
 
     init_desk_cache(app)
+    from casework.notifications.wiring import init_notifications
+
+    init_notifications(app)
     from casework.web import register_web
 
     register_web(app)

@@ -61,6 +61,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(__import__("casework.targets.cli", fromlist=["x"]).check_targets_command)
     app.cli.add_command(__import__("casework.evidence.cli", fromlist=["x"]).evidence_group)
     app.cli.add_command(__import__("casework.referrals.cli", fromlist=["x"]).desk_group)
+    app.cli.add_command(__import__("casework.notifications.cli", fromlist=["x"]).worker_command)
 
 
 @click.group("db", help="Database schema (Alembic).")

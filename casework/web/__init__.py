@@ -14,6 +14,7 @@ BLUEPRINT_MODULES = (
     "casework.notices.views",
     "casework.workflow.api",
     "casework.audit.views",
+    "casework.notifications.views",
 )
 
 

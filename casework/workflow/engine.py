@@ -29,6 +29,15 @@ __all__ = ["FieldSpec", "TriggerInfo", "Outcome", "available_triggers", "fire", 
 
 CONFLICT_MESSAGE = "changed by someone else, reload"
 
+# Called after every transition, in its transaction: (obj, trigger, from_state, actor, created objects).
+AFTER_TRANSITION: list[Callable] = []
+
+
+def on_transition(callback: Callable) -> None:
+    """Register ``callback`` to run after every transition (registered at app creation)."""
+    if callback not in AFTER_TRANSITION:
+        AFTER_TRANSITION.append(callback)
+
 
 @dataclass(frozen=True)
 class TriggerInfo:
@@ -209,6 +218,8 @@ def _apply(obj, lc: Lifecycle, transition: Transition, cleaned: dict, actor) -> 
     record_event(f"{obj.audit_type}.{transition.trigger}", actor, obj, trigger=transition.trigger,
                  from_state=from_state, to_state=obj.state, payload=payload,
                  actor_name=None if actor else "system")
+    for callback in AFTER_TRANSITION:
+        callback(obj, transition.trigger, from_state, actor, outcome.created)
     db.session.flush()
     if transition.notice:
         subjects = outcome.notice_subjects if outcome.notice_subjects is not None else [obj]
