@@ -72,15 +72,16 @@ def _locales(user_ids) -> dict[int, str]:
 
 def deliver_pending(transport, *, worker: str | None = None, now: datetime | None = None,
                     batch: int = 200) -> DeliveryReport:
-    """Send every delivery that is due now, batch by batch, through ``transport``."""
+    """Send every delivery that is due now, batch by batch, through ``transport`` (one pass: a
+    delivery that fails now is tried again in a later pass, after its back-off)."""
     worker = worker or worker_id()
+    now = now or utcnow()
     report = DeliveryReport()
     while True:
-        ids = claim_pending(worker, now or utcnow(), batch)
+        ids = claim_pending(worker, now, batch)
         if not ids:
             return report
         report.add(_send_claimed(transport, worker, ids))
-        db.session.remove()
 
 
 def _send_claimed(transport, worker: str, ids: list[int]) -> DeliveryReport:

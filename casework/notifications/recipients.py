@@ -30,7 +30,8 @@ def lifecycle_of(obj) -> Lifecycle:
 
 def next_desk(obj, state: str) -> Desk | None:
     """The desk that has to act on ``obj`` in ``state``: its holder (``desk``) or, for an assignment,
-    the referring department (``origin_desk``), with the roles of the steps it may take from there."""
+    the referring department (``origin_desk``), with the roles of the steps that move it on from there
+    (internal steps such as notes and extension requests tell no one)."""
     lifecycle = lifecycle_of(obj)
     declared = lifecycle.states.get(state)
     if declared is None:
@@ -44,7 +45,7 @@ def next_desk(obj, state: str) -> Desk | None:
     else:
         return None
     roles = frozenset(role for t in lifecycle.transitions
-                      if state in t.sources and not t.system and t.party == party for role in t.roles)
+                      if state in t.sources and t.dest and not t.system and t.party == party for role in t.roles)
     return Desk(agency_id, roles, KIND_BY_TAB[tab]) if roles else None
 
 
