@@ -23,6 +23,9 @@ from casework.unit_of_work import unit_of_work
 from casework.web.i18n import CST
 
 LEASE = timedelta(minutes=5)
+# Sent mails are recorded in groups of this size (one commit each): a worker killed mid-group may send
+# those few again once their lease runs out; what was recorded sent is never sent again.
+RECORD_EVERY = 50
 
 
 @dataclass
@@ -91,15 +94,21 @@ def _send_claimed(transport, worker: str, ids: list[int]) -> DeliveryReport:
     messages = [(d.id, d.attempts, build_message(d.notification, d.address, locales.get(d.recipient_id, "zh")))
                 for d in deliveries]
     db.session.rollback()
+    sent: list[int] = []
     with transport:
         for delivery_id, attempts, message in messages:
             try:
                 transport.send(message)
             except DeliveryError as error:
                 _record_failure(delivery_id, worker, attempts, error, report)
-            else:
-                _record_sent([delivery_id], worker)
-                report.sent += 1
+                continue
+            sent.append(delivery_id)
+            report.sent += 1
+            if len(sent) >= RECORD_EVERY:
+                _record_sent(sent, worker)
+                sent = []
+    if sent:
+        _record_sent(sent, worker)
     return report
 
 
