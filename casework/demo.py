@@ -13,6 +13,7 @@ from casework.accounts.passwords import hash_password, password_problem
 from casework.agencies.catalogue import demo_agencies
 from casework.agencies.models import Agency
 from casework.extensions import db
+from casework.notifications.services import give_demo_addresses
 from casework.unit_of_work import unit_of_work
 
 ROLES_BY_KIND = {
@@ -77,6 +78,7 @@ def build_demo(app: Flask, *, reset: bool = False, password: str | None = None,
     with unit_of_work():
         agencies = create_agencies()
         users = _create_users(agencies, hash_password(password), credentials)
+        give_demo_addresses(users.values())
         seed_referrals(agencies, users, random.Random(seed), referral_count)
     return credentials
 
