@@ -15,6 +15,7 @@ BLUEPRINT_MODULES = (
     "casework.workflow.api",
     "casework.audit.views",
     "casework.notifications.views",
+    "casework.ownership.views",
 )
 
 

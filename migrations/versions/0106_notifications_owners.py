@@ -1,8 +1,8 @@
-"""notifications, mail outbox, mail settings, job runs
+"""notifications, mail outbox, mail settings, job runs, owners
 
 Revision ID: 0106
 Revises: 0001
-Create Date: 2026-11-29 15:16:33.409882
+Create Date: 2026-11-29 15:44:22.180482
 """
 from alembic import op
 import sqlalchemy as sa
@@ -80,9 +80,29 @@ def upgrade() -> None:
         batch_op.create_index('ix_mail_deliveries_due', ['state', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_mail_deliveries_recipient_id'), ['recipient_id'], unique=False)
 
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('owner_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_assignments_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_assignments_owner_id_users'), 'users', ['owner_id'], ['id'])
+
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('owner_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_referrals_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_referrals_owner_id_users'), 'users', ['owner_id'], ['id'])
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_referrals_owner_id_users'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_referrals_owner_id'))
+        batch_op.drop_column('owner_id')
+
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_assignments_owner_id_users'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_assignments_owner_id'))
+        batch_op.drop_column('owner_id')
+
     with op.batch_alter_table('mail_deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mail_deliveries_recipient_id'))
         batch_op.drop_index('ix_mail_deliveries_due')
