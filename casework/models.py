@@ -14,3 +14,4 @@ from casework.referrals.desk_counts import DeskCount  # noqa: F401
 from casework.referrals.indexes import INBOX_INDEXES  # noqa: F401
 from casework.workflow import models as workflow_models  # noqa: F401
 from casework.notifications.models import JobRun, MailDelivery, MailSettings, Notification  # noqa: F401
+from casework.comments.models import Comment  # noqa: F401

@@ -1,8 +1,8 @@
-"""notifications, mail outbox, mail settings, job runs, owners
+"""notifications, mail, job runs, owners, comments
 
 Revision ID: 0106
 Revises: 0001
-Create Date: 2026-11-29 15:44:22.180482
+Create Date: 2026-11-29 15:47:01.795856
 """
 from alembic import op
 import sqlalchemy as sa
@@ -58,6 +58,24 @@ def upgrade() -> None:
         batch_op.create_index('ix_notifications_recipient_unread', ['recipient_id', 'read_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notifications_referral_id'), ['referral_id'], unique=False)
 
+    op.create_table('comments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('referral_id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('mentions', sa.JSON(), nullable=False),
+    sa.Column('supersedes_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', casework.db_types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['assignment_id'], ['assignments.id'], name=op.f('fk_comments_assignment_id_assignments')),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_comments_author_id_users')),
+    sa.ForeignKeyConstraint(['referral_id'], ['referrals.id'], name=op.f('fk_comments_referral_id_referrals')),
+    sa.ForeignKeyConstraint(['supersedes_id'], ['comments.id'], name=op.f('fk_comments_supersedes_id_comments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_comments'))
+    )
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_comments_referral_id'), ['referral_id'], unique=False)
+
     op.create_table('mail_deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('notification_id', sa.Integer(), nullable=False),
@@ -108,6 +126,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_mail_deliveries_due')
 
     op.drop_table('mail_deliveries')
+    with op.batch_alter_table('comments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_comments_referral_id'))
+
+    op.drop_table('comments')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notifications_referral_id'))
         batch_op.drop_index('ix_notifications_recipient_unread')
