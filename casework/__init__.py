@@ -16,6 +16,7 @@ from casework.db_engine import install_engine_events, install_idle_ping
 from casework.extensions import csrf, db, login_manager
 from casework.notices.startup import check_notice_environment
 from casework.inbox import init_inbox
+from casework.notifications.wiring import init_notifications
 from casework.referrals.lifecycle import SERVICES as REFERRAL_SERVICES
 from casework.unit_of_work import register_unavailable_answers
 from casework.web import register_web
@@ -49,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_i18n(app)
     init_inbox(app)
     init_workflow()
+    init_notifications(app)
     register_web(app)
     init_calendar(app)
     register_unavailable_answers(app)

@@ -16,6 +16,7 @@ from casework.errors import DomainError, ValidationFailed
 from casework.evidence.cli import evidence_group
 from casework.migrate import upgrade
 from casework.notices.cli import notices_group
+from casework.notifications.cli import worker_command
 from casework.referrals.cli import desk_group
 from casework.targets.cli import check_targets_command
 from casework.unit_of_work import unit_of_work
@@ -119,4 +120,4 @@ def serve_command(host: str, port: int) -> None:
 
 COMMANDS = [db_group, create_user_command, demo_command, audit_group, serve_command, sweep_command, workflow_group,
             notices_group, check_targets_command, evidence_group, desk_group, calendar_group,
-            backup_command, restore_command]
+            backup_command, restore_command, worker_command]

@@ -82,6 +82,13 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": CST.key,
         "PUBLIC_BASE_URL": os.environ.get("CASEWORK_PUBLIC_URL") or DEVELOPMENT_PUBLIC_URL,
         "DEMO": False,
+        # Notification e-mail (``casework worker``): smtp://, smtps:// or file:// (see casework/notifications/mail.py).
+        "MAIL_URL": os.environ.get("CASEWORK_SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("CASEWORK_MAIL_FROM", "casework@localhost"),
+        "MAIL_TIMEOUT": 10.0,
+        "MAIL_MAX_ATTEMPTS": 6,
+        "MAIL_RETRY_SECONDS": 60,
+        "CHECK_TARGETS_MINUTES": int(os.environ.get("CASEWORK_CHECK_TARGETS_MINUTES", "60")),
         # Rendered inbox lists kept per worker process (0: render every request).
         "DESK_CACHE_SIZE": int(os.environ.get("CASEWORK_DESK_CACHE_SIZE", "512")),
         # Rendered top bars (one per user, page and language) kept per worker process.

@@ -17,6 +17,7 @@ from casework.demo_referrals import seed_referrals
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.migrate import upgrade
+from casework.notifications.services import give_demo_addresses
 from casework.unit_of_work import unit_of_work
 
 ROLES_BY_KIND = {
@@ -91,6 +92,7 @@ def build_demo(app: Flask, *, reset: bool = False, password: str | None = None,
     with unit_of_work():
         agencies = create_agencies()
         users = _create_users(agencies, hash_password(password), credentials)
+        give_demo_addresses(users.values())
         seed_referrals(agencies, users, random.Random(seed), referral_count)
     return credentials
 

@@ -15,3 +15,5 @@ from casework.inbox.models import DeskCount, DeskToken  # noqa: F401
 from casework.workflow import models as workflow_models  # noqa: F401
 from casework.agencies.seals import AgencySeal  # noqa: F401
 from casework.admin.denials import AccessDenialWindow  # noqa: F401
+from casework.notifications.models import JobRun, MailDelivery, MailSettings, Notification  # noqa: F401
+from casework.comments.models import Comment  # noqa: F401

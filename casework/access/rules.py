@@ -86,6 +86,11 @@ def assignments_with_details(user: User, referral: Referral, assignments: Iterab
     return {a.id for a in assignments if may_see_assignment_details(user, referral, a, supervised)}
 
 
+def may_comment(user: User, referral: Referral) -> bool:
+    """A party on the case writes comments (the referral was loaded within the user's scope)."""
+    return has_case_role(user)
+
+
 # --- notices ---------------------------------------------------------------------------------------
 
 def notice_reader(user: User) -> Callable[[Notice], bool]:

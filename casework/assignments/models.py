@@ -33,11 +33,13 @@ class Assignment(db.Model):
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     referral: Mapped["Referral"] = relationship(back_populates="assignments")  # noqa: F821
     agency: Mapped[Agency] = relationship(lazy="joined")
-    officer: Mapped[User | None] = relationship()
+    officer: Mapped[User | None] = relationship(foreign_keys=[officer_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     transferred_from: Mapped[Assignment | None] = relationship(remote_side=[id])
     dispositions: Mapped[list[Disposition]] = relationship(
         back_populates="assignment", order_by="Disposition.id"

@@ -17,6 +17,8 @@ BLUEPRINT_MODULES = (
     "casework.audit.views",
     "casework.admin.views",
     "casework.security.views",
+    "casework.notifications.views",
+    "casework.ownership.views",
 )
 
 

@@ -34,9 +34,19 @@ from casework.workflow.messages import _
 from workflows import DeclarationError, Declarations, Lifecycle, Transition, declarations
 
 __all__ = ["FieldSpec", "TriggerInfo", "Outcome", "available_triggers", "fire", "lifecycle_for",
-           "assignment_ended", "register_services", "build_machines"]
+           "assignment_ended", "register_services", "build_machines", "on_transition"]
 
 _SERVICES: dict[str, dict[str, Callable]] = {"referral": {}, "assignment": {}}
+
+# Run after every transition's audit event, in its transaction: (obj, trigger, from_state, actor,
+# created objects). Other areas (ownership, notifications) register at app creation.
+AFTER_TRANSITION: list[Callable] = []
+
+
+def on_transition(callback: Callable) -> None:
+    """Register ``callback`` to run after every transition."""
+    if callback not in AFTER_TRANSITION:
+        AFTER_TRANSITION.append(callback)
 
 
 @dataclass(frozen=True)
@@ -165,6 +175,12 @@ def _record(event: EventData) -> None:
     db.session.flush()
 
 
+def _tell_others(event: EventData) -> None:
+    subject, transition = event.model, event.transition.declared
+    for callback in AFTER_TRANSITION:
+        callback(subject.obj, transition.trigger, subject.from_state, subject.actor, subject.outcome.created)
+
+
 def _issue_notices(event: EventData) -> None:
     subject, transition = event.model, event.transition.declared
     if transition.notice:
@@ -183,7 +199,7 @@ def _build(lc: Lifecycle) -> LifecycleMachine:
         machine.add_transition(
             t.trigger, list(t.sources), t.dest, declared=t,
             conditions=[_actor_allowed, _fields_clean, *(functools.partial(_guard_holds, GUARDS[g]) for g in t.guards)],
-            before=_run_service, after=[_run_clocks, _record, _issue_notices])
+            before=_run_service, after=[_run_clocks, _record, _tell_others, _issue_notices])
     machine.index_choices()
     return machine
 

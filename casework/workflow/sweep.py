@@ -16,6 +16,7 @@ from casework.audit.services import record_event
 from casework.db_types import utcnow
 from casework.errors import DomainError
 from casework.extensions import db
+from casework.notifications.reminders import notify_overdue
 from casework.referrals.models import Referral
 from casework.workflow import clocks
 from casework.workflow.engine import fire_system, issue_notice
@@ -57,6 +58,7 @@ def sweep(now: datetime | None = None) -> SweepReport:
             report.expired += _expire(clock, subject, rule.on_expiry)
         if rule.remind:
             report.reminders += _queue_reminders(clock, subject)
+            notify_overdue(clock, subject)
         clocks.sync_subject(subject)
     db.session.flush()
     return report

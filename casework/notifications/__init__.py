@@ -1,0 +1,1 @@
+"""Notifications: in the browser (the bell) and by e-mail through ``casework worker``."""
