@@ -31,7 +31,7 @@ def admins(app, db_session):
     clients = {}
     for role in ROLES:
         create_user({"username": f"adm-{role}", "display_name": role, "agency_code": "moe", "roles": [role],
-                     "password": ADMIN_PASSWORD}, actor=None)
+                     "password": ADMIN_PASSWORD, "must_change_password": False}, actor=None)
     db.session.commit()
     for role in ROLES:
         client = app.test_client()
@@ -60,7 +60,7 @@ def _user_id(username: str) -> int:
 
 # Who sees what -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("role, landing", [("system_admin", "/admin/users"), ("security_admin", "/admin/clocks"),
+@pytest.mark.parametrize("role, landing", [("system_admin", "/admin/users"), ("security_admin", "/security/"),
                                            ("audit_admin", "/audit")])
 def test_each_administrator_lands_on_their_page_with_a_menu(app, admins, role, landing):
     client = app.test_client()

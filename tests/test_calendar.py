@@ -37,7 +37,7 @@ ARRANGEMENT_2027 = """# 2027 test arrangement
 def admin_client(app, db_session):
     def make(role: str = "security_admin"):
         create_user({"username": f"cal-{role}", "agency_code": "moe", "roles": [role],
-                     "password": ADMIN_PASSWORD}, actor=None)
+                     "password": ADMIN_PASSWORD, "must_change_password": False}, actor=None)
         client = app.test_client()
         assert login(client, f"cal-{role}", ADMIN_PASSWORD).status_code == 302
         return client

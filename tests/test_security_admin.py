@@ -54,7 +54,9 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
 
 
 def test_the_security_administrator_lands_on_the_security_pages(app, security_admin):
-    assert login(app.test_client(), "test-secadmin").headers["Location"] == "/security/"
+    client = app.test_client()
+    assert login(client, "test-secadmin").headers["Location"] == "/"
+    assert client.get("/").headers["Location"] == "/security/"
     assert security_admin.get("/security/").status_code == 200
     page = security_admin.get("/security/users?q=psb-44").get_data(as_text=True)
     assert "psb-44.case_officer" in page and "edu-44.approver" not in page

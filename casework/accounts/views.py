@@ -12,7 +12,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 from casework.accounts import login_steps, totp
 from casework.accounts.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm
 from casework.accounts.models import User, UserSession
-from casework.accounts.roles import Role
 from casework.accounts.services import (
     LoginRefused, authenticate, change_password, check_second_factor, complete_login, end_session,
     enrol_second_factor,
@@ -29,17 +28,12 @@ bp = Blueprint("accounts", __name__)
 ENROL_SECRET = "enrol_secret"
 
 
-def landing_url(user: User) -> str:
-    """Where a user starts: the security administrator on the security pages, everyone else in the inbox."""
-    if user.has_role(Role.SECURITY_ADMIN):
-        return url_for("security.index")
-    return url_for("inbox.index")
-
-
 def _safe_next(target: str | None, user: User | None = None) -> str:
+    """Where a login leads: the page asked for, else home (administrators go on from there to their own
+    first page, casework/admin/menu.py)."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return landing_url(user) if user is not None else url_for("inbox.index")
+    return url_for("inbox.index")
 
 
 def _source() -> str:
@@ -53,7 +47,7 @@ def _advance(user: User):
     if step is not None:
         return redirect(url_for(step, next=request.args.get("next")))
     factor = pending.get("factor")
-    token = complete_login(user, _source(), request.user_agent.string, factor)
+    complete_login(user, _source(), request.user_agent.string, factor)
     session.clear()
     login_user(user)
     session["last_seen"] = time.time()

@@ -7,12 +7,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from casework.accounts.models import User, UserRole
+from casework.accounts.models import LoginLock, User, UserRole
 from casework.accounts.roles import ROLE_LABELS, Role, role_label
 from casework.admin.services import SYSTEM_GRANTABLE, agency_kinds, may_manage_account, printable
 from casework.agencies.models import Agency, AgencyLevel
 from casework.agencies.seals import AgencySeal
 from casework.referrals.labels import agency_kind_label, clock_unit_label
+from casework.db_types import utcnow
 from casework.extensions import db
 from casework.web.i18n import format_datetime
 from casework.workflow.rule_overrides import clock_rules
@@ -138,13 +139,24 @@ def user_list(actor: User, filters: dict, page: int) -> UserList:
     page = min(max(page, 1), pages)
     users = db.session.scalars(query.order_by(Agency.code, User.username)
                                .offset((page - 1) * USERS_PER_PAGE).limit(USERS_PER_PAGE)).all()
-    return UserList([user_row(actor, u) for u in users], total, page, pages)
+    locked = locked_user_ids([u.id for u in users])
+    return UserList([user_row(actor, u, u.id in locked) for u in users], total, page, pages)
 
 
-def user_row(actor: User, user: User) -> UserRow:
+def locked_user_ids(user_ids: list[int]) -> set[int]:
+    """Which of the users are locked out from some address now (locks are per account and address)."""
+    if not user_ids:
+        return set()
+    return set(db.session.scalars(select(LoginLock.user_id).where(LoginLock.user_id.in_(user_ids),
+                                                                  LoginLock.locked_until > utcnow())))
+
+
+def user_row(actor: User, user: User, locked: bool | None = None) -> UserRow:
+    if locked is None:
+        locked = bool(locked_user_ids([user.id]))
     return UserRow(user.id, user.username, user.display_name, user.agency.name,
                    "、".join(role_label(r) for r in sorted(user.roles)), bool(user.active),
-                   bool(user.locked_until), format_datetime(user.last_login_at), may_manage_account(actor, user))
+                   locked, format_datetime(user.last_login_at), may_manage_account(actor, user))
 
 
 @dataclass(frozen=True)
