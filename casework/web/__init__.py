@@ -22,9 +22,11 @@ def register_web(app: Flask) -> None:
     from casework.web.converters import DatabaseIdConverter
     from casework.web.errors import register_error_handlers
     from casework.web.frame import init_frame
+    from casework.web.input_guard import register_input_guard
     from casework.web.session import register_session_hooks
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
+    register_input_guard(app)  # first of all request hooks, before CSRF protection
     register_read_only_requests(app)  # before the session hooks, which load the user
     for module in BLUEPRINT_MODULES:
         app.register_blueprint(import_module(module).bp)
