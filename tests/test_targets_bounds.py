@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Callable
 
 import pytest
 from werkzeug.datastructures import FileStorage
@@ -68,19 +69,24 @@ def shared_strings_bomb(count: int):
     yield "</sst>"
 
 
-def bombs() -> dict[str, bytes]:
-    """The bombs of the issue: each small compressed, huge unpacked."""
+def bomb_builders() -> dict[str, Callable[[], bytes]]:
+    """The bombs of the issue (each small compressed, huge unpacked) and near-limit variants."""
     return {
-        "two million cells in one row": workbook({"xl/worksheets/sheet1.xml": two_million_cells_in_one_row()}),
-        "one 300 MB cell": workbook({"xl/worksheets/sheet1.xml": one_cell_of(300)}),
-        "shared-strings bomb": workbook({"xl/worksheets/sheet1.xml": sheet(HEADER_ROW + GOOD_ROW),
-                                         "xl/sharedStrings.xml": shared_strings_bomb(20_000_000)}),
-        "a million cells within the size limit": workbook({"xl/worksheets/sheet1.xml": (
+        "two million cells in one row": lambda: workbook({
+            "xl/worksheets/sheet1.xml": two_million_cells_in_one_row()}),
+        "one 300 MB cell": lambda: workbook({"xl/worksheets/sheet1.xml": one_cell_of(300)}),
+        "shared-strings bomb": lambda: workbook({"xl/worksheets/sheet1.xml": sheet(HEADER_ROW + GOOD_ROW),
+                                                 "xl/sharedStrings.xml": shared_strings_bomb(20_000_000)}),
+        "a million cells within the size limit": lambda: workbook({"xl/worksheets/sheet1.xml": (
             f'<worksheet {NS}><sheetData><row r="1">', "<c/>" * 1_000_000, "</row></sheetData></worksheet>")}),
-        "300 KB cell within the size limit": workbook({"xl/worksheets/sheet1.xml": (
+        "300 KB cell within the size limit": lambda: workbook({"xl/worksheets/sheet1.xml": (
             f'<worksheet {NS}><sheetData>{HEADER_ROW}<row r="2">', inline("A2", "a" * 300_000),
             "</row></sheetData></worksheet>")}),
     }
+
+
+def bombs() -> dict[str, bytes]:
+    return {name: build() for name, build in bomb_builders().items()}
 
 
 @pytest.fixture(scope="module")
