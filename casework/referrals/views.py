@@ -16,7 +16,7 @@ from casework.referrals import export, labels, queries
 from casework.referrals.desk import Desk
 from casework.referrals.queries import is_agency_desk
 from casework.referrals.desk_cache import desk_cache, desk_key
-from casework.referrals.forms import (IntakeInput, kind_choices, platform_choices, referral_form_values,
+from casework.referrals.forms import (IntakeInput, kind_choices, platform_choices, referral_form_values, target_pages,
                                      source_choices, store_choices)
 from casework.referrals.helpers import register_template_helpers
 from casework.referrals.models import Referral
@@ -101,6 +101,7 @@ def _render_intake(values: dict, errors: dict, referral: Referral | None = None,
     hints = _known_hints(rows)
     return render_template(
         "referrals/intake.html", values=values, rows=rows, errors=errors, referral=referral,
+        target_pages=target_pages(referral, values),
         sources=source_choices(), kinds=kind_choices(), hints=hints, unsaved_files=_unsaved_files(),
         select_choices={"platform": platform_choices(), "store": store_choices()},
     ), status
@@ -143,7 +144,8 @@ def edit(referral_id: int):
     if referral.state not in EDITABLE_STATES or not current_user.has_role("intake_officer"):
         abort(403)
     if request.method == "GET":
-        return _render_intake(referral_form_values(referral), {}, referral)
+        return _render_intake(referral_form_values(referral, request.args.get("targets_from", 0, type=int)), {},
+                              referral)
     return _save_intake(referral)
 
 

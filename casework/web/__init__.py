@@ -5,6 +5,8 @@ from importlib import import_module
 
 from flask import Flask
 
+from casework.web.input_guard import register_input_guard
+
 BLUEPRINT_MODULES = (
     "casework.accounts.views",
     "casework.referrals.views",
@@ -22,7 +24,6 @@ def register_web(app: Flask) -> None:
     from casework.web.converters import DatabaseIdConverter
     from casework.web.errors import register_error_handlers
     from casework.web.frame import init_frame
-    from casework.web.input_guard import register_input_guard
     from casework.web.session import register_session_hooks
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
