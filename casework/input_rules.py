@@ -99,11 +99,14 @@ def _checked_columns(mapper) -> tuple[tuple[str, int | None], ...]:
     return tuple(found)
 
 
-def column_problems(obj) -> dict[str, str]:
-    """Every loaded string attribute of ``obj`` that is too long for its column or breaks the text rule."""
+def column_problems(obj, *, changed_only: bool = False) -> dict[str, str]:
+    """Every loaded string attribute of ``obj`` (or only those changed since loading) that is too long
+    for its column or breaks the text rule. Unchanged old values never block a change of other columns."""
     state = inspect(obj)
     problems = {}
     for key, length in _checked_columns(state.mapper):
+        if changed_only and key not in state.committed_state:
+            continue
         value = state.dict.get(key)
         if not isinstance(value, str):
             continue
@@ -116,8 +119,10 @@ def column_problems(obj) -> dict[str, str]:
 
 def _check_flushed_columns(session: Session, _context, _instances) -> None:
     problems: dict[str, str] = {}
-    for obj in list(session.new) + list(session.dirty):
+    for obj in session.new:
         problems.update(column_problems(obj))
+    for obj in session.dirty:
+        problems.update(column_problems(obj, changed_only=True))
     if problems:
         raise ValidationFailed(problems, _("Nothing was saved: some text does not fit."))
 

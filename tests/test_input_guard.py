@@ -5,14 +5,19 @@ from __future__ import annotations
 import io
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from casework.audit.models import AuditEvent
+from casework.errors import ValidationFailed
+from casework.evidence.detect import detect_type
 from casework.extensions import db
 from casework.referrals.models import Referral
+from casework.workflow.fields import clean_fields
 from tests.test_workflow_support import (  # noqa: F401
-    assignment_of, new_referral, notices_switch, routed_referral,
+    assignment_of, find_user, new_referral, notices_switch, routed_referral,
 )
+from workflows import declarations
 
 NUL = "a\x00b"
 
@@ -130,12 +135,6 @@ def test_a_trigger_name_over_64_characters_is_a_4xx_not_an_audit_overflow(db_ses
     {"conclusion": {"a": 1}, "severity": ["x"]}, {"conclusion": float("inf")}, {"behaviours": [{"a": 1}]},
     {"conclusion": 10 ** 400}, {"behaviours": "a,b", "severity": True}])
 def test_objects_and_numbers_where_choices_are_expected_are_field_errors(db_session, data):
-    from workflows import declarations
-
-    from casework.workflow.fields import clean_fields
-    from casework.errors import ValidationFailed
-    from tests.test_workflow_support import find_user
-
     referral = new_referral()
     assess = next(t for t in declarations().lifecycle("referral").transitions if t.trigger == "assess")
     with pytest.raises(ValidationFailed) as caught:
@@ -145,12 +144,6 @@ def test_objects_and_numbers_where_choices_are_expected_are_field_errors(db_sess
 
 @pytest.mark.parametrize("raw", [{"id": 1}, float("inf"), float("nan"), 10 ** 400, "9" * 5000, [1], True, "１２"])
 def test_objects_and_infinity_where_agency_ids_are_expected_are_field_errors(db_session, raw):
-    from workflows import declarations
-
-    from casework.errors import ValidationFailed
-    from casework.workflow.fields import clean_fields
-    from tests.test_workflow_support import find_user
-
     referral = routed_referral("44", "cac-44")
     assignment = assignment_of(referral, "cac-44")
     transfer = next(t for t in declarations().lifecycle("assignment").transitions if t.trigger == "transfer")
@@ -176,8 +169,6 @@ def test_objects_and_infinity_in_the_api_answer_400_with_field_errors(db_session
 
 
 def test_a_control_character_in_a_title_keeps_the_xlsx_export_working(db_session, login_as):
-    from openpyxl import load_workbook
-
     referral = new_referral()
     db_session.execute(update(Referral).where(Referral.id == referral.id).values(title="旧数据\x0b标题\x1f"))
     db_session.commit()
@@ -189,8 +180,6 @@ def test_a_control_character_in_a_title_keeps_the_xlsx_export_working(db_session
 
 
 def test_deeply_nested_json_in_a_text_evidence_file_is_plain_text(db_session, login_as):
-    from casework.evidence.detect import detect_type
-
     deep = b"{" + b'"a":[' * 200_000
     assert detect_type(deep) == "text/plain; charset=utf-8"
     assert detect_type(b'{"a":' * 100_000 + b"1" + b"}" * 100_000) == "text/plain; charset=utf-8"
@@ -201,11 +190,24 @@ def test_deeply_nested_json_in_a_text_evidence_file_is_plain_text(db_session, lo
 
 
 def test_strings_over_their_column_are_refused_at_flush(db_session):
-    from casework.errors import ValidationFailed
-
     referral = new_referral()
     referral.region_code = "4" * 100
     with pytest.raises(ValidationFailed) as caught:
         db_session.flush()
     assert "region_code" in caught.value.errors
+    db_session.rollback()
+
+
+def test_an_old_value_that_breaks_the_rules_does_not_block_other_changes(db_session):
+    referral = new_referral()
+    db_session.execute(update(Referral).where(Referral.id == referral.id).values(title="旧数据\x0b标题"))
+    db_session.commit()
+    db_session.expire_all()
+    referral = db_session.get(Referral, referral.id)
+    referral.summary = "新的摘要"
+    db_session.flush()
+    referral.summary = "坏\x00摘要"
+    with pytest.raises(ValidationFailed) as caught:
+        db_session.flush()
+    assert list(caught.value.errors) == ["summary"]
     db_session.rollback()
