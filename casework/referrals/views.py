@@ -16,8 +16,8 @@ from casework.referrals import export, labels, queries
 from casework.referrals.desk import Desk
 from casework.referrals.queries import is_agency_desk
 from casework.referrals.desk_cache import desk_cache, desk_key
-from casework.referrals.forms import (IntakeInput, kind_choices, platform_choices, referral_form_values, target_pages,
-                                     source_choices, store_choices)
+from casework.referrals.forms import (IntakeInput, kind_choices, platform_choices, referral_form_values,
+                                     source_choices, store_choices, target_pages)
 from casework.referrals.helpers import register_template_helpers
 from casework.referrals.models import Referral
 from casework.referrals.page import referral_page

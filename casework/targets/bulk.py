@@ -125,7 +125,7 @@ def _where(error: SheetError, header: list[str]) -> str:
         return "file" if not error.row else "row"
     header = header or _header(error.first_row)
     index = column_index(error.column)
-    return f"{error.column} ({header[index]})" if index < len(header) and header[index] else error.column
+    return f"{error.column} ({header[index][:64]})" if index < len(header) and header[index] else error.column
 
 
 def _header_problems(header: list[str]) -> list[str]:

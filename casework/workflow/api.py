@@ -13,8 +13,8 @@ from flask_login import current_user, login_required
 from casework.errors import DomainError, ValidationFailed
 from casework.referrals.scoping import get_assignment_or_404, get_referral_or_404
 from casework.unit_of_work import transactional
-from casework.workflow.messages import _
 from casework.workflow.engine import available_triggers, fire, lifecycle_for
+from casework.workflow.messages import _
 
 bp = Blueprint("workflow_api", __name__, url_prefix="/api")
 
