@@ -167,6 +167,9 @@ def requests(draw, route_list: list[Route], world: World):
     for name, converter, choices in route.arguments:
         segment = _segment(draw, converter, choices, name, world)
         path = re.sub(rf"<[^>]*\b{name}>", quote(segment, safe="") or "x", path, count=1)
+    if draw(st.integers(0, 19)) == 0:  # now and then a path of no route, or a route's path bent
+        path = draw(st.sampled_from(["/", path + "/", path + "//x", "/%00", "/..%2f..", ""])) + quote(
+            draw(nasty_text), safe="/")
     query = draw(pairs)
     body_kind = draw(st.sampled_from(["none", "form", "multipart", "json", "raw", "nameless"]))
     kwargs: dict = {"query_string": [(k, v) for k, v in query]}
