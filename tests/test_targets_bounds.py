@@ -131,6 +131,8 @@ def test_shared_strings_and_their_index_out_of_range(db_session):
     ({"xl/worksheets/sheet1.xml": sheet(HEADER_ROW)}, f"<workbook {NS}><sheets/></workbook>", "worksheet"),
     ({"xl/worksheets/sheet1.xml": f"<worksheet {NS}><sheetData><row><c>"}, WORKBOOK, "line 1"),
     ({"xl/worksheets/sheet1.xml": sheet(HEADER_ROW) + "<junk"}, WORKBOOK, "line 1"),
+    ({"xl/worksheets/sheet1.xml": '<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+                                  + sheet('<row r="1">' + inline("A1", "&b;") + "</row>")}, WORKBOOK, "document type"),
 ])
 def test_missing_sheet_and_broken_xml_are_reported(db_session, parts, workbook_xml, problem):
     report = validate_file("bad.xlsx", workbook(parts, workbook_xml))

@@ -3,8 +3,9 @@
 XLSX: the members' uncompressed sizes are read from the zip's central directory before anything is
 decompressed (a member never inflates beyond its declared size, Python's zipfile stops there);
 the workbook, worksheet and shared strings are parsed as streams with expat's callbacks (no element
-tree), refusing the first row, column or cell beyond the limits as soon as it is read. CSV: the same limits, any line ending. Every refusal is a
-``SheetError`` naming the row and column; a ``Deadline`` stops work that runs past its budget.
+tree), refusing the first row, column or cell beyond the limits as soon as it is read.
+CSV: the same limits, any line ending. Every refusal is a ``SheetError`` naming the row and column;
+a ``Deadline`` stops work that runs past its budget.
 """
 from __future__ import annotations
 
@@ -21,9 +22,6 @@ from xml.parsers import expat
 from casework.input_rules import text_problem
 from casework.targets.text import _
 
-MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-DOC_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 CELL_REF = re.compile(r"([A-Z]{1,3})(\d{1,7})$")
 CHECK_EVERY = 512
 CHUNK_BYTES = 64 * 1024
@@ -166,11 +164,16 @@ class _Stop(Exception):
     """The handler has what it needs."""
 
 
+def _refuse_doctype(part: str):
+    raise SheetError(_("%(part)s declares a document type, which workbooks never do.", part=part))
+
+
 def _parse(book: zipfile.ZipFile, info: zipfile.ZipInfo, handler: _Handler, deadline: Deadline) -> None:
     parser = expat.ParserCreate()
     parser.StartElementHandler = lambda name, attrs: handler.start(_local(name), attrs)
     parser.EndElementHandler = lambda name: handler.end(_local(name))
     parser.CharacterDataHandler = handler.text
+    parser.StartDoctypeDeclHandler = lambda *_args: _refuse_doctype(info.filename)
     with book.open(info) as stream:
         try:
             while chunk := stream.read(CHUNK_BYTES):
