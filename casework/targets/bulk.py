@@ -3,7 +3,7 @@
 Every row is validated first; a file with any invalid row imports nothing and the
 report names each bad row and field. Reading is bounded (``casework/targets/sheets.py``): at most
 ``MAX_BYTES`` uploaded, ``LIMITS`` on the unpacked size, rows, columns and cell length, checked
-before the work they bound, and ``IMPORT_TIME_BUDGET`` seconds for reading and validating.
+before the work they bound, and ``IMPORT_TIME_BUDGET`` CPU seconds for reading and validating.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from casework.text import language
 
 MAX_ROWS = 2000
 MAX_BYTES = 10 * 1024 * 1024
-IMPORT_SECONDS = 20  # the largest accepted file (2,000 rows) validates in 2–4 s
+IMPORT_SECONDS = 20  # CPU seconds; the largest accepted file (2,000 rows) validates in about 2
 LIMITS = Limits(rows=MAX_ROWS, columns=64, cell_chars=4096, member_bytes=16 * 1024 * 1024,
                 total_bytes=24 * 1024 * 1024)
 COLUMNS = ("kind", "name", "url", "package_name", "store", "developer", "platform", "account_id",
@@ -87,7 +87,7 @@ def _decode(data: bytes) -> str:
 
 
 def time_budget() -> Deadline:
-    """The import's time budget: ``IMPORT_TIME_BUDGET`` seconds of the app's configuration (default 20)."""
+    """The import's time budget: ``IMPORT_TIME_BUDGET`` CPU seconds of the app's configuration (default 20)."""
     seconds = current_app.config.get("IMPORT_TIME_BUDGET", IMPORT_SECONDS) if has_app_context() else IMPORT_SECONDS
     return Deadline(seconds)
 
