@@ -113,12 +113,6 @@ def read_numbered_rows(filename: str, data: bytes, deadline: Deadline) -> list[t
     return rows
 
 
-def read_rows(filename: str, data: bytes) -> tuple[list[str], list[list]]:
-    """Header and data rows of a CSV or XLSX file; ``ValueError`` when it cannot be read."""
-    rows = read_numbered_rows(filename, data, time_budget())
-    return _header(rows[0][1]), [cells for _number, cells in rows[1:]]
-
-
 def _where(error: SheetError, header: list[str]) -> str:
     """The column an error is about: its letter and, when the header names it, the name."""
     if not error.column:
