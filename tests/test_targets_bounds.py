@@ -181,3 +181,8 @@ def test_the_import_page_answers_400_naming_the_row(db_session, user, login_as, 
     with pytest.raises(ImportRejected):
         import_targets(referral, FileStorage(io.BytesIO(bomb_files["shared-strings bomb"]), "b.xlsx"),
                        user("edu-44.intake_officer"))
+
+
+def test_a_web_address_whose_key_overflows_its_column_is_a_field_error(db_session):
+    report = validate_file("long.csv", ("kind,url\r\nwebsite,https://long.example.cn/" + "a" * 600 + "\r\n").encode())
+    assert [(e.row, e.field) for e in report.errors] == [(2, "url")] and "512" in report.errors[0].message

@@ -34,7 +34,7 @@ REQUIRED_BY_KIND = {
     "group": ("platform", "account_id"),
     "other": ("name",),
 }
-FIELD_LIMITS = {"name": NAME_MAX, "url": 2048, "package_name": 255, "store": 64, "developer": 200,
+FIELD_LIMITS = {"name": NAME_MAX, "url": 512, "package_name": 255, "store": 64, "developer": 200,
                 "platform": 64, "account_id": 200, "icp_number": 64, "operator_name": 200, "note": NOTE_MAX}
 
 
