@@ -20,7 +20,7 @@ from casework.extensions import db
 from casework.notices.models import Notice
 from casework.notices.services import issue_notice
 from tests import conftest
-from tests.notices_subjects import find_user, make_assignment, make_referral
+from tests.factories import assignment_row, find_user, referral_row
 
 DATABASE_URL = os.environ.get("CASEWORK_DATABASE_URL", "")
 
@@ -58,8 +58,8 @@ def source_and_target(tmp_path):
         upgrade(source)
         with source.app_context():
             conftest.seed_agencies_and_users()
-            referral = make_referral("edu-44")
-            issue_notice("referral_letter", make_assignment(referral, "cac-44"), find_user("edu-44.assessor"))
+            referral = referral_row("edu-44")
+            issue_notice("referral_letter", assignment_row(referral, "cac-44"), find_user("edu-44.assessor"))
             for body in (b"%PDF-1.4 first evidence", b"second evidence \x00\xff"):
                 store_bytes(body)
             record_event("referral.create", find_user("edu-44.intake_officer"), referral)

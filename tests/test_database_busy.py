@@ -24,7 +24,7 @@ from casework.extensions import db
 from casework.notices.services import issue_notice
 from casework.unit_of_work import DatabaseUnavailable, unit_of_work
 from tests import conftest
-from tests.notices_subjects import find_user, make_assignment, make_referral
+from tests.factories import assignment_row, find_user, referral_row
 
 DOWNLOADERS, EXPORTERS, LOGINS = 5, 5, 4
 ROUNDS = 4
@@ -50,8 +50,8 @@ def served_sqlite(tmp_path):
         conftest.seed_agencies_and_users()
         notices, referrals = [], []
         for _ in range(3):
-            referral = make_referral("edu-44")
-            letter = issue_notice("referral_letter", make_assignment(referral, "cac-44"),
+            referral = referral_row("edu-44")
+            letter = issue_notice("referral_letter", assignment_row(referral, "cac-44"),
                                   find_user("edu-44.assessor"))
             letter.assignment.state = "received"
             notices += [letter.id, issue_notice("receipt", letter.assignment, find_user("cac-44.case_officer")).id]

@@ -8,13 +8,13 @@ import pytest
 from casework.extensions import db
 from casework.notices import dossier
 from casework.notices.services import issue_notice
-from tests.notices_subjects import find_user, make_assignment, make_referral
+from tests.factories import assignment_row, find_user, referral_row
 
 
 @pytest.fixture
 def referral_with_notices(db_session):
-    referral = make_referral("edu-44")
-    letter = issue_notice("referral_letter", make_assignment(referral, "cac-44"), find_user("edu-44.assessor"))
+    referral = referral_row("edu-44")
+    letter = issue_notice("referral_letter", assignment_row(referral, "cac-44"), find_user("edu-44.assessor"))
     letter.assignment.state = "received"
     issue_notice("receipt", letter.assignment, find_user("cac-44.case_officer"))
     db.session.commit()
@@ -48,7 +48,7 @@ def test_the_cache_key_follows_the_visible_notices_and_the_referral(referral_wit
     assert login_as("cac-44.case_officer").get(f"/referrals/{referral.id}/dossier.zip").status_code == 200
     assert len(list(cache_dir.iterdir())) == 1
     # the police, on the referral now, may read neither notice: an export of their own
-    make_assignment(referral, "psb-44")
+    assignment_row(referral, "psb-44")
     db.session.commit()
     assert login_as("psb-44.case_officer").get(f"/referrals/{referral.id}/dossier.zip").status_code == 200
     assert len(list(cache_dir.iterdir())) == 2

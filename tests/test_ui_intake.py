@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from sqlalchemy import func, select
 
@@ -144,6 +145,8 @@ def test_editing_a_draft_replaces_its_targets(login_as):
     assert "com.miaoshua.ui" in edit.get_data(as_text=True)
     data = {k: v for k, v in _form(title="改过的标题").items() if not k.startswith("targets-1")}
     data["version"] = str(referral.version)
+    data["shown_targets"] = re.findall(r'name="shown_targets" value="(\d+)"', edit.get_data(as_text=True))
+    assert len(data["shown_targets"]) == 2
     response = client.post(f"/referrals/{referral.id}/edit", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:800]
     db.session.expire_all()
@@ -214,3 +217,45 @@ def test_a_form_that_comes_back_names_the_files_to_choose_again(login_as):
     assert "截图一.pdf、b.pdf" in notice[:notice.index("</p>")]
     plain = client.post("/referrals/new", data=_form(title="")).get_data(as_text=True)
     assert 'id="unsaved-files"' not in plain
+
+
+def _hidden(page: str, name: str) -> list[str]:
+    return re.findall(rf'name="{name}" value="([^"]*)"', page)
+
+
+def test_saving_a_draft_with_many_targets_unchanged_keeps_every_target(login_as):
+    from casework.referrals.forms import MAX_TARGET_ROWS, referral_form_values
+    from casework.referrals.services import add_target
+    from tests.factories import find_user
+
+    client = login_as("edu-44.intake_officer")
+    client.post("/referrals/new", data=_form())
+    referral = db.session.scalar(select(Referral).order_by(Referral.id.desc()).limit(1))
+    for n in range(MAX_TARGET_ROWS + 20):
+        add_target(referral, {"kind": "app", "name": f"刷课{n}", "package_name": f"com.keep.app{n}"},
+                   find_user("edu-44.intake_officer"))
+    db.session.commit()
+    total = len(referral.target_links)
+    for targets_from in (0, MAX_TARGET_ROWS):
+        db.session.expire_all()
+        referral = db.session.get(Referral, referral.id)
+        page = client.get(f"/referrals/{referral.id}/edit?targets_from={targets_from}").get_data(as_text=True)
+        shown = _hidden(page, "shown_targets")
+        assert len(shown) == min(MAX_TARGET_ROWS, total - targets_from)
+        assert f"targets_from={MAX_TARGET_ROWS if targets_from == 0 else 0}" in page
+        values = referral_form_values(referral, targets_from)
+        assert [str(i) for i in values["shown_target_ids"]] == shown
+        form = {f"targets-{i}-{name}": value for i, row in enumerate(values["targets"]) for name, value in row.items()}
+        form |= {"title": referral.title, "source": referral.source, "summary": referral.summary or "",
+                 "region_code": referral.region_code or "", "version": str(referral.version), "action": "save",
+                 "shown_targets": shown, "targets_from": _hidden(page, "targets_from")[0],
+                 "targets_total": _hidden(page, "targets_total")[0]}
+        response = client.post(f"/referrals/{referral.id}/edit", data=form)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        db.session.expire_all()
+        assert len(db.session.get(Referral, referral.id).target_links) == total
+    removed = {k: v for k, v in form.items() if not k.startswith("targets-0-")}
+    removed["version"] = str(db.session.get(Referral, referral.id).version)
+    assert client.post(f"/referrals/{referral.id}/edit", data=removed).status_code == 302
+    db.session.expire_all()
+    assert len(db.session.get(Referral, referral.id).target_links) == total - 1

@@ -1,7 +1,7 @@
 """Detect an evidence file's type from its bytes, and the extensions each type may carry."""
 from __future__ import annotations
 
-import json
+from casework.input_rules import loads_bounded
 
 EXTENSIONS = {
     "png": "image/png",
@@ -64,8 +64,8 @@ def _is_har(text: str) -> bool:
     if not text.lstrip().startswith("{"):
         return False
     try:
-        doc = json.loads(text)
-    except ValueError:
+        doc = loads_bounded(text, limit=None)
+    except ValueError:  # not JSON, or nested too deep to be a HAR file
         return False
     log = doc.get("log") if isinstance(doc, dict) else None
     return isinstance(log, dict) and isinstance(log.get("entries"), list)

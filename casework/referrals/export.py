@@ -6,6 +6,7 @@ import io
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from casework.referrals.labels import join_words, state_label
 from casework.referrals.models import Referral
@@ -44,12 +45,17 @@ def to_csv(referrals: list[Referral]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def _xlsx_cell(value: str) -> str:
+    """Spreadsheet XML cannot hold most control characters: each is written as U+FFFD."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", _safe_cell(value))
+
+
 def to_xlsx(referrals: list[Referral]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Referrals"))
     sheet.append(header())
     for referral in referrals:
-        sheet.append([_safe_cell(v) for v in row(referral)])
+        sheet.append([_xlsx_cell(v) for v in row(referral)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

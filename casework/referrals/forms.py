@@ -45,8 +45,8 @@ STORE_LABELS = {
 }
 EVIDENCE_MAX_FILES = 10
 DEFAULT_EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-TARGET_ROW = re.compile(r"^targets-(\d+)-([a-z_]+)$")
-MAX_TARGET_ROWS = 50
+TARGET_ROW = re.compile(r"^targets-(\d{1,4})-([a-z_]+)$")
+MAX_TARGET_ROWS = 50  # a draft's targets shown per page of the edit form; the others are kept as they are
 
 
 def evidence_max_bytes() -> int:
@@ -57,10 +57,14 @@ def _target_rows(form) -> list[dict]:
     rows: dict[int, dict] = {}
     for key in form:
         match = TARGET_ROW.match(key)
-        if match and match.group(2) in TARGET_FIELDS and int(match.group(1)) < MAX_TARGET_ROWS:
+        if match and match.group(2) in TARGET_FIELDS:
             rows.setdefault(int(match.group(1)), {})[match.group(2)] = form.get(key, "")
     ordered = [rows[i] for i in sorted(rows)]
     return [row for row in ordered if any((v or "").strip() for k, v in row.items() if k != "kind")]
+
+
+def _ids(raw: list[str]) -> list[int]:
+    return [int(v) for v in raw if v.isascii() and v.isdigit() and len(v) <= 18]
 
 
 def _file_size(storage) -> int:
@@ -82,7 +86,11 @@ class IntakeInput:
             "summary": form.get("summary", ""),
             "region_code": form.get("region_code", ""),
             "targets": _target_rows(form),
+            "shown_target_ids": _ids(form.getlist("shown_targets")),
+            "targets_from": next(iter(_ids([form.get("targets_from", "")])), 0),
         }
+        self.data["kept_targets"] = max(next(iter(_ids([form.get("targets_total", "")])), 0)
+                                        - len(self.data["shown_target_ids"]), 0)
         self.uploads: list[tuple] = []
         self.errors: dict[str, str] = referral_errors(self.data, submitting=submitting)
         self._read_files(form, files)
@@ -111,15 +119,29 @@ class IntakeInput:
         return not self.errors
 
 
-def referral_form_values(referral) -> dict:
-    """The intake form's values for an existing referral (editing a draft)."""
+def referral_form_values(referral, targets_from: int = 0) -> dict:
+    """The intake form's values for an existing referral (editing a draft): its fields and one page
+    of ``MAX_TARGET_ROWS`` targets from ``targets_from``; saving leaves the targets of other pages alone."""
+    links = referral.target_links
+    first = max(min(targets_from, len(links) - 1), 0) // MAX_TARGET_ROWS * MAX_TARGET_ROWS
+    shown = links[first:first + MAX_TARGET_ROWS]
     targets = []
-    for link in referral.target_links:
+    for link in shown:
         t = link.target
         targets.append({name: getattr(t, name, None) or "" for name in TARGET_FIELDS if name != "note"}
                        | {"note": link.note or ""})
     return {"title": referral.title, "source": referral.source, "summary": referral.summary,
-            "region_code": referral.region_code or "", "targets": targets}
+            "region_code": referral.region_code or "", "targets": targets,
+            "shown_target_ids": [link.target_id for link in shown], "targets_from": first}
+
+
+def target_pages(referral, values: dict) -> dict:
+    """Paging of the edit form's targets: the first index shown, how many targets the draft has and the
+    first index of every page (empty when one page holds them all)."""
+    total = len(referral.target_links) if referral is not None else 0
+    starts = list(range(0, total, MAX_TARGET_ROWS)) if total > MAX_TARGET_ROWS else []
+    return {"first": values.get("targets_from", 0), "total": total, "starts": starts,
+            "shown": values.get("shown_target_ids", [])}
 
 
 def source_choices():

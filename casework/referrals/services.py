@@ -35,7 +35,7 @@ REQUIRED_BY_KIND = {
     "group": ("platform", "account_id"),
     "other": ("name",),
 }
-FIELD_LIMITS = {"name": NAME_MAX, "url": 2048, "package_name": 255, "store": 64, "developer": 200,
+FIELD_LIMITS = {"name": NAME_MAX, "url": 512, "package_name": 255, "store": 64, "developer": 200,
                 "platform": 64, "account_id": 200, "icp_number": 64, "operator_name": 200, "note": NOTE_MAX}
 
 
@@ -110,7 +110,7 @@ def referral_errors(data: dict, *, submitting: bool = False) -> dict[str, str]:
     for index, key in enumerate(keys):
         if key[1] and key in keys[:index]:
             errors[f"targets-{index}-kind"] = str(_l("This target is listed twice."))
-    if submitting and not targets:
+    if submitting and not targets and not data.get("kept_targets"):
         errors["targets"] = str(_l("Name at least one target before submitting."))
     return errors
 
@@ -173,8 +173,9 @@ def update_referral(referral: Referral, data: dict, actor: User, *, submitting: 
     referral.summary = (data.get("summary") or "").strip()
     referral.region_code = (data.get("region_code") or "").strip() or actor.agency.region_code
     wanted = {target_identity(_clean_target(t)): t for t in data.get("targets") or []}
+    shown = set(data["shown_target_ids"]) if "shown_target_ids" in data else None  # None: the form showed all
     for link in list(referral.target_links):
-        if (link.target.kind, link.target.key) not in wanted:
+        if (shown is None or link.target_id in shown) and (link.target.kind, link.target.key) not in wanted:
             referral.target_links.remove(link)
             record_event("referral.remove_target", actor, referral,
                          payload={"target_id": link.target_id, "key": link.target.key})

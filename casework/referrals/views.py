@@ -20,7 +20,7 @@ from casework.extensions import db
 from casework.read_only import read_only
 from casework.referrals import export, labels, queries
 from casework.referrals.forms import (IntakeInput, kind_choices, platform_choices, referral_form_values,
-                                     source_choices, store_choices)
+                                     source_choices, store_choices, target_pages)
 from casework.referrals.intake import save_intake
 from casework.referrals.models import Referral
 from casework.referrals.referral_page import referral_page
@@ -82,6 +82,7 @@ def _render_intake(values: dict, errors: dict, referral: Referral | None = None,
     hints = _known_hints(rows)
     return render_template(
         "referrals/intake.html", values=values, rows=rows, errors=errors, referral=referral,
+        target_pages=target_pages(referral, values),
         sources=source_choices(), kinds=kind_choices(), hints=hints, unsaved_files=_unsaved_files(),
         select_choices={"platform": platform_choices(), "store": store_choices()},
     ), status
@@ -124,7 +125,8 @@ def edit(referral_id: int):
     if not may_edit_referral(current_user, referral):
         abort(403)
     if request.method == "GET":
-        return _render_intake(referral_form_values(referral), {}, referral)
+        return _render_intake(referral_form_values(referral, request.args.get("targets_from", 0, type=int)), {},
+                              referral)
     return _save_intake(referral)
 
 

@@ -1,16 +1,17 @@
 """Bulk intake: CSV (UTF-8, UTF-8 with BOM, GBK) or XLSX files of targets into one referral.
 
 Every row is validated first; a file with any invalid row imports nothing and the
-report names each bad row and field.
+report names each bad row and field. Reading is bounded (``casework/targets/sheets.py``): at most
+``MAX_BYTES`` uploaded, ``LIMITS`` on the unpacked size, rows, columns and cell length, checked
+before the work they bound, and ``IMPORT_TIME_BUDGET`` CPU seconds for reading and validating.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from casework.audit.services import record_event
@@ -20,11 +21,15 @@ from casework.extensions import db
 from casework.referrals.labels import join_words
 from casework.targets.models import TARGET_KIND_ZH, TARGET_KINDS, ReferralTarget
 from casework.targets.services import clean_target, fill_missing, find_targets, new_target
+from casework.targets.sheets import Deadline, Limits, SheetError, column_index, read_csv, read_xlsx
 from casework.targets.text import _
 from casework.text import language
 
 MAX_ROWS = 2000
 MAX_BYTES = 10 * 1024 * 1024
+IMPORT_SECONDS = 20  # CPU seconds; the largest accepted file (2,000 rows) validates in about 2
+LIMITS = Limits(rows=MAX_ROWS, columns=64, cell_chars=4096, member_bytes=16 * 1024 * 1024,
+                total_bytes=24 * 1024 * 1024)
 COLUMNS = ("kind", "name", "url", "package_name", "store", "developer", "platform", "account_id",
            "icp_number", "ip_addresses", "operator_name", "operator_uscc", "contact", "note")
 ALIASES = {
@@ -82,67 +87,83 @@ def _decode(data: bytes) -> str:
         return data.decode("gb18030")
 
 
-def read_rows(filename: str, data: bytes) -> tuple[list[str], list[list]]:
-    """Header and data rows of a CSV or XLSX file; ``ValueError`` when it cannot be read."""
+def time_budget() -> Deadline:
+    """The import's time budget: ``IMPORT_TIME_BUDGET`` CPU seconds of the app's configuration (default 20)."""
+    seconds = current_app.config.get("IMPORT_TIME_BUDGET", IMPORT_SECONDS) if has_app_context() else IMPORT_SECONDS
+    return Deadline(seconds)
+
+
+def read_numbered_rows(filename: str, data: bytes, deadline: Deadline) -> list[tuple[int, list[str]]]:
+    """(row number, cells) of the non-blank rows of a CSV or XLSX file; ``SheetError`` when it cannot
+    be read within the limits."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension == "csv":
         try:
             text = _decode(data)
         except UnicodeDecodeError:
-            raise ValueError(_("The file is neither UTF-8 nor GBK text.")) from None
+            raise SheetError(_("The file is neither UTF-8 nor GBK text.")) from None
         if "\x00" in text:
-            raise ValueError(_("The file is not a text CSV file."))
-        rows = list(csv.reader(io.StringIO(text)))
+            raise SheetError(_("The file is not a text CSV file."))
+        rows = read_csv(text, LIMITS, deadline)
     elif extension == "xlsx":
-        rows = _xlsx_rows(data)
+        rows = read_xlsx(data, LIMITS, deadline)
     else:
-        raise ValueError(_("Upload a .csv or .xlsx file."))
-    rows = [r for r in rows if any(str(c or "").strip() for c in r)]
+        raise SheetError(_("Upload a .csv or .xlsx file."))
     if not rows:
-        raise ValueError(_("The file is empty."))
-    return _header(rows[0]), rows[1:]
+        raise SheetError(_("The file is empty."))
+    return rows
 
 
-def _xlsx_rows(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise ValueError(_("The file is not a valid XLSX workbook.")) from None
-    try:
-        sheet = book.worksheets[0]
-        return [["" if c is None else str(c) for c in row]
-                for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
-    finally:
-        book.close()
+def _where(error: SheetError, header: list[str]) -> str:
+    """The column an error is about: its letter and, when the header names it, the name."""
+    if not error.column:
+        return "file" if not error.row else "row"
+    header = header or _header(error.first_row)
+    index = column_index(error.column)
+    return f"{error.column} ({header[index][:64]})" if index < len(header) and header[index] else error.column
 
 
-def validate_file(filename: str, data: bytes) -> ImportReport:
-    """Parse and validate every row without touching the database."""
+def _header_problems(header: list[str]) -> list[str]:
+    counts = Counter(name for name in header if name)
+    unknown = [name for name in counts if name not in COLUMNS]
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    return unknown + repeated
+
+
+def validate_file(filename: str, data: bytes, deadline: Deadline | None = None) -> ImportReport:
+    """Parse and validate every row without touching the database, within the time budget."""
     report = ImportReport(filename=filename)
+    deadline = deadline or time_budget()
     if len(data) > MAX_BYTES:
         report.errors.append(RowError(0, "file", _("Larger than %(mb)d MB.", mb=MAX_BYTES // 1048576)))
         return report
+    header: list[str] = []
     try:
-        header, rows = read_rows(filename, data)
-    except ValueError as exc:
-        report.errors.append(RowError(0, "file", str(exc)))
-        return report
-    unknown = [name for name in header if name and name not in COLUMNS]
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
-    if unknown or repeated or "kind" not in header:
-        report.errors.append(RowError(1, "header", _(
+        rows = read_numbered_rows(filename, data, deadline)
+        header = _header(rows[0][1])
+        _validate_rows(report, header, rows, deadline)
+    except SheetError as error:
+        report.rows = []
+        report.errors.append(RowError(error.row, _where(error, header), str(error)))
+    return report
+
+
+def _validate_rows(report: ImportReport, header: list[str], rows: list, deadline: Deadline) -> None:
+    bad = _header_problems(header)
+    if bad or "kind" not in header:
+        report.errors.append(RowError(rows[0][0], "header", _(
             "The first row must name columns from: %(columns)s (kind is required); unknown or repeated: %(bad)s",
-            columns=", ".join(COLUMNS), bad=", ".join(unknown + repeated) or "-")))
-        return report
-    if not rows:
-        report.errors.append(RowError(2, "file", _("There are no rows below the header.")))
-        return report
-    if len(rows) > MAX_ROWS:
+            columns=", ".join(COLUMNS), bad=", ".join(name[:64] for name in bad[:20]) or "-")))
+        return
+    if len(rows) == 1:
+        report.errors.append(RowError(rows[0][0] + 1, "file", _("There are no rows below the header.")))
+        return
+    if len(rows) - 1 > MAX_ROWS:
         report.errors.append(RowError(0, "file", _("More than %(n)d rows.", n=MAX_ROWS)))
-        return report
-    for number, cells in enumerate(rows, start=2):
+        return
+    for count, (number, cells) in enumerate(rows[1:]):
+        if count % 100 == 0:
+            deadline.check(number)
         if len(cells) > len(header):
             report.errors.append(RowError(number, "row", _("More cells than header columns.")))
             continue
@@ -158,7 +179,6 @@ def validate_file(filename: str, data: bytes) -> ImportReport:
                 report.errors.append(RowError(number, name, message))
             continue
         report.rows.append(data_row)
-    return report
 
 
 def import_targets(referral, file_storage, actor) -> ImportReport:

@@ -15,6 +15,7 @@ from casework.targets.models import TARGET_KINDS, ReferralTarget, Target
 from casework.targets.text import _
 
 ACCOUNT_KINDS = ("account", "shop", "group")
+KEY_MAX = Target.__table__.c.key.type.length  # a registry key longer than its column cannot be stored
 OPTIONAL_FIELDS = ("icp_number", "ip_addresses", "operator_name", "operator_uscc", "contact", "developer",
                    "store")
 
@@ -63,6 +64,8 @@ def clean_target(data: dict) -> dict:
     for name, limit in (("operator_name", 200), ("contact", 200), ("developer", 200)):
         fields[name] = attempt(name, lambda n=name, lim=limit: _text(data, n, lim))
     name = attempt("name", lambda: _text(data, "name", 200))
+    if len(fields.get("key") or "") > KEY_MAX:
+        errors["url" if kind == "website" else "name"] = _("At most %(n)d characters.", n=KEY_MAX)
     if errors:
         raise ValidationFailed(errors)
     fields["name"] = name or fields.get("name") or fields["key"][:200]

@@ -5,6 +5,8 @@ from importlib import import_module
 
 from flask import Flask
 
+from casework.web.input_guard import register_input_guard
+
 BLUEPRINT_MODULES = (
     "casework.accounts.views",
     "casework.inbox.views",
@@ -33,6 +35,7 @@ def register_web(app: Flask) -> None:
     from casework.web.template_globals import register_template_globals
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
+    register_input_guard(app)  # first of all request hooks, before CSRF protection
     register_read_only_requests(app)  # before the session hooks, which load the user
     for module in BLUEPRINT_MODULES:
         app.register_blueprint(import_module(module).bp)

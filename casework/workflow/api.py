@@ -10,15 +10,18 @@ from dataclasses import asdict
 from flask import Blueprint, jsonify, request
 from flask_login import current_user, login_required
 
-from casework.errors import ValidationFailed
+from casework.errors import DomainError, ValidationFailed
 from casework.access.loaders import get_assignment_or_404, get_referral_or_404
 from casework.calendar.store import provisional_due
 from casework.unit_of_work import transactional
 from casework.workflow.engine import available_triggers, fire, lifecycle_for
+from casework.workflow.messages import _
 
 bp = Blueprint("workflow_api", __name__, url_prefix="/api")
 
 LOADERS = {"referrals": get_referral_or_404, "assignments": get_assignment_or_404}
+# The audit records a refused attempt as "<object type>.<trigger>" in a column of 64 characters.
+MAX_TRIGGER_CHARS = 48
 
 
 def _triggers_answer(obj):
@@ -40,6 +43,8 @@ def triggers(kind: str, ident: int):
 @login_required
 @transactional
 def fire_trigger(kind: str, ident: int, trigger: str):
+    if len(trigger) > MAX_TRIGGER_CHARS:
+        raise DomainError(_("unknown action '%(action)s'", action=trigger[:MAX_TRIGGER_CHARS] + "…"))
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationFailed({"body": "send a JSON object"})

@@ -50,6 +50,11 @@ def _text(raw) -> str:
     return str(raw).strip() if raw is not None else ""
 
 
+def _is_scalar(raw) -> bool:
+    """Strings and whole numbers are what form keys carry; objects, lists and floats are not."""
+    return isinstance(raw, (str, int)) and not isinstance(raw, bool)
+
+
 def referral_of(obj):
     return getattr(obj, "referral", obj)
 
@@ -121,7 +126,7 @@ def _clean_choice(field, obj, actor, data, errors):
     raw = value(data, field.name)
     if raw is None:
         return None
-    if raw not in _choice_labels(field):
+    if not isinstance(raw, str) or raw not in _choice_labels(field):
         errors[field.name] = _("choose one of %(choices)s", choices=", ".join(_choice_labels(field)))
         return None
     return raw
@@ -131,18 +136,18 @@ def _clean_multichoice(field, obj, actor, data, errors):
     raw = values(data, field.name)
     if len(raw) == 1 and isinstance(raw[0], str) and "," in raw[0]:
         raw = [v.strip() for v in raw[0].split(",") if v.strip()]
-    unknown = [v for v in raw if v not in _choice_labels(field)]
+    unknown = [v for v in raw if not isinstance(v, str) or v not in _choice_labels(field)]
     if unknown:
-        errors[field.name] = _("unknown choices: %(values)s", values=", ".join(map(str, unknown)))
+        errors[field.name] = _("unknown choices: %(values)s", values=", ".join(str(v)[:64] for v in unknown))
         return None
     return list(dict.fromkeys(raw)) or None
 
 
 def _agency_id(raw) -> int | None:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
+    if isinstance(raw, str):
+        raw = raw.strip()
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
 
 
 def _clean_agency(field, obj, actor, data, errors):
@@ -162,8 +167,10 @@ def _clean_agencies(field, obj, actor, data, errors):
     for item in raw:
         if isinstance(item, dict):
             pairs.append((item.get("id", item.get("agency_id")), item.get("reason")))
-        else:
+        elif _is_scalar(item):
             pairs.append((item, value(data, f"reason_{item}")))
+        else:
+            errors[field.name] = _("unknown receiving agency %(id)s", id=str(item)[:64])
     if not pairs:
         return None
     allowed = {a.id: a for a in disposing_agencies()}
@@ -171,10 +178,13 @@ def _clean_agencies(field, obj, actor, data, errors):
     for raw_id, reason in pairs:
         agency = allowed.get(_agency_id(raw_id))
         if agency is None:
-            errors[field.name] = _("unknown receiving agency %(id)s", id=raw_id)
+            errors[field.name] = _("unknown receiving agency %(id)s", id=str(raw_id)[:64])
             continue
-        if not _text(reason):
+        if not isinstance(reason, str) or not reason.strip():
             errors[f"reason_{agency.id}"] = _("give a reason for each agency")
+            continue
+        if len(reason.strip()) > MAX_TEXT:
+            errors[f"reason_{agency.id}"] = _("at most %(n)d characters", n=MAX_TEXT)
             continue
         if agency.id not in {c["agency"].id for c in chosen}:
             chosen.append({"agency": agency, "reason": _text(reason)})
@@ -189,7 +199,7 @@ def _clean_target_actions(field, obj, actor, data, errors):
         if raw is None:
             continue
         applicable = catalogue_for(obj, target)
-        if raw not in applicable:
+        if not isinstance(raw, str) or raw not in applicable:
             errors[f"action_{target.id}"] = _("choose one of %(choices)s",
                                               choices=", ".join(label.pick(language()) for label in applicable.values()))
             continue
@@ -200,8 +210,10 @@ def _clean_target_actions(field, obj, actor, data, errors):
 
 
 def _parse_date(raw) -> date | None:
+    if not isinstance(raw, str):
+        return None
     try:
-        return date.fromisoformat(str(raw))
+        return date.fromisoformat(raw)
     except ValueError:
         return None
 
@@ -215,12 +227,16 @@ def _clean_target_outcomes(field, obj, actor, data, errors):
     for action in disposition.actions:
         outcome = value(data, f"outcome_{action.id}")
         executed = _parse_date(value(data, f"executed_at_{action.id}"))
-        if outcome not in _choice_labels(field):
+        note = value(data, f"note_{action.id}")
+        if not isinstance(outcome, str) or outcome not in _choice_labels(field):
             errors[f"outcome_{action.id}"] = _("choose done, partial or failed")
         if executed is None or executed > date.today():
             errors[f"executed_at_{action.id}"] = _("give the date (YYYY-MM-DD, not in the future)")
-        outcomes.append({"action": action, "outcome": outcome, "executed_at": executed,
-                         "note": _text(value(data, f"note_{action.id}"))})
+        if note is not None and not isinstance(note, str):
+            errors[f"note_{action.id}"] = _("enter text")
+        elif len(_text(note)) > MAX_TEXT:
+            errors[f"note_{action.id}"] = _("at most %(n)d characters", n=MAX_TEXT)
+        outcomes.append({"action": action, "outcome": outcome, "executed_at": executed, "note": _text(note)})
     return outcomes or None
 
 
@@ -240,7 +256,7 @@ def _clean_integer(field, obj, actor, data, errors):
         return None
     if isinstance(raw, int) and not isinstance(raw, bool):
         number = raw
-    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+    elif isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() and len(raw.strip()) <= 6:
         number = int(raw.strip())
     else:
         number = 0
