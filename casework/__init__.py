@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from casework.audit.services import init_audit
 from casework.config import build_config
 from casework.extensions import babel, csrf, db, login_manager
 
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     from casework.referrals.desk_cache import init_desk_cache
 
     init_desk_cache(app)
+    init_audit(app)
     from casework.web import register_web
 
     register_web(app)

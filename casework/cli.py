@@ -53,7 +53,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
-    app.cli.add_command(audit_group)
+    app.cli.add_command(__import__("casework.audit.cli", fromlist=["x"]).audit_group)
     app.cli.add_command(serve_command)
     app.cli.add_command(__import__("casework.workflow.cli", fromlist=["x"]).sweep_command)
     app.cli.add_command(__import__("casework.workflow.cli", fromlist=["x"]).workflow_group)
@@ -123,25 +123,6 @@ def demo_command(reset: bool, password: str | None, referral_count: int) -> None
     click.echo(f"password for every demo account: {credentials.password}")
     for agency_name, usernames in credentials.users_by_agency.items():
         click.echo(f"  {agency_name}: {', '.join(usernames)}")
-
-
-@click.group("audit", help="The tamper-evident audit trail.")
-def audit_group() -> None:
-    pass
-
-
-@audit_group.command("verify")
-@with_appcontext
-def audit_verify() -> None:
-    """Recompute the hash chain; exit non-zero naming the first broken event."""
-    from casework.audit.services import verify_chain
-
-    check_database(current_app._get_current_object())
-    report = verify_chain()
-    if not report.ok:
-        fail(f"audit chain broken at event id {report.broken_event_id} (seq {report.broken_seq}): "
-             f"{report.reason}")
-    click.echo(f"audit chain intact: {report.checked} events")
 
 
 @click.command("serve")
