@@ -21,13 +21,15 @@ import multiprocessing as mp
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import g  # noqa: E402
-from sqlalchemy import event, select, text  # noqa: E402
+from sqlalchemy import create_engine, event, select, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from casework import create_app  # noqa: E402
 from casework.accounts.models import User, UserRole  # noqa: E402
@@ -171,7 +173,9 @@ def writer(url, tmp, kind, index, referral_id, notices, barrier, start_at, secon
         state = {"referral_id": referral_id, "latencies": []}
         if kind == "browser":
             state.update(_browser_state(app, referral_id))
-        step(app, index, state)  # warm-up (connection, caches)
+        for _ in range(5 if kind == "browser" else 1):  # warm-up: connection, caches, a first notice
+            step(app, index, state)
+        state["latencies"].clear()
         db.session.remove()
         barrier.wait(timeout=300)
         while start_at.value == 0.0 or time.time() < start_at.value:
@@ -186,8 +190,40 @@ def writer(url, tmp, kind, index, referral_id, notices, barrier, start_at, secon
         db.engine.dispose()
 
 
+class LockSampler(threading.Thread):
+    """Samples pg_stat_activity every 50 ms: sessions inside a transaction, and those waiting on a lock."""
+
+    QUERY = text("SELECT count(*) FILTER (WHERE state IN ('active', 'idle in transaction')), "
+                 "count(*) FILTER (WHERE wait_event_type = 'Lock') FROM pg_stat_activity "
+                 "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.engine = create_engine(url, poolclass=NullPool)
+        self.samples: list[tuple[int, int]] = []
+        self.running = threading.Event()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        with self.engine.connect() as conn:
+            while not self.done.is_set():
+                if self.running.is_set():
+                    self.samples.append(tuple(conn.execute(self.QUERY).one()))
+                    conn.rollback()
+                time.sleep(0.05)
+        self.engine.dispose()
+
+    def summary(self) -> str:
+        if not self.samples:
+            return "no samples"
+        busy = sum(b for b, _ in self.samples) / len(self.samples)
+        waiting = sum(w for _, w in self.samples) / len(self.samples)
+        return f"{busy:.1f} sessions in a transaction, {waiting:.1f} waiting on a lock"
+
+
 def run_phase(url, tmp, ids, plan, seconds, notices=True) -> dict:
-    """Run writers of ``plan`` [(kind, index)] at once for ``seconds``; steps/s per kind and latencies."""
+    """Run writers of ``plan`` [(kind, index)] at once for ``seconds``; steps/s per kind, latencies and
+    the average lock waits sampled meanwhile."""
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(len(plan) + 1)
     start_at = ctx.Value("d", 0.0)
@@ -196,9 +232,15 @@ def run_phase(url, tmp, ids, plan, seconds, notices=True) -> dict:
                                                   seconds, results)) for kind, index in plan]
     for process in processes:
         process.start()
+    sampler = LockSampler(url)
+    sampler.start()
     barrier.wait(timeout=300)
     start_at.value = time.time() + 0.2
+    time.sleep(0.2)
+    sampler.running.set()
     collected = [results.get(timeout=seconds + 300) for _ in processes]
+    sampler.done.set()
+    sampler.join()
     for process in processes:
         process.join()
     rates: dict[str, float] = {}
@@ -206,7 +248,7 @@ def run_phase(url, tmp, ids, plan, seconds, notices=True) -> dict:
     for kind, _index, count, lat in collected:
         rates[kind] = rates.get(kind, 0.0) + count / seconds
         latencies.extend(lat)
-    return {"rates": rates, "latencies": latencies}
+    return {"rates": rates, "latencies": latencies, "locks": sampler.summary()}
 
 
 # --- statement count ---------------------------------------------------------------------------
@@ -240,6 +282,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("CASEWORK_BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--writers", default="1,4,8")
+    parser.add_argument("--notice-seconds", type=float, default=20.0,
+                        help="length of the two phases with the browser-like cycle")
     args = parser.parse_args()
     counts = [int(n) for n in args.writers.split(",")]
     most = max(max(counts), 4)
@@ -248,7 +292,8 @@ def main() -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         sys.exit("transitions_bench: give a PostgreSQL --database-url")
     ids = set_up(app, most)
-    print(f"database {args.database_url.split('@')[-1]}, {args.seconds:g} s per phase, writers are processes")
+    print(f"database {args.database_url.split('@')[-1]}, {args.seconds:g} s per phase, writers are processes; "
+          f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     per_writer: dict[int, float] = {}
     print(f"{'writers':>7} {'plain INSERT commits/s':>23} {'audited transitions/s':>22} {'ratio':>7}")
     for n in counts:
@@ -256,19 +301,21 @@ def main() -> None:
         steps = run_phase(args.database_url, tmp, ids, [("transition", i) for i in range(n)], args.seconds)
         p, t = plain["rates"]["plain"], steps["rates"]["transition"]
         per_writer[n] = t
-        print(f"{n:>7} {p:>23.0f} {t:>22.1f} {t / p:>7.3f}")
+        print(f"{n:>7} {p:>23.0f} {t:>22.1f} {t / p:>7.3f}   transitions: {steps['locks']}")
     four = [("transition", i) for i in range(4)]
     alone = per_writer.get(4) or run_phase(args.database_url, tmp, ids, four, args.seconds)["rates"]["transition"]
     browser = [("browser", most)]
-    quiet = run_phase(args.database_url, tmp, ids, four + browser, args.seconds, notices=False)
-    noisy = run_phase(args.database_url, tmp, ids, four + browser, args.seconds, notices=True)
+    quiet = run_phase(args.database_url, tmp, ids, four + browser, args.notice_seconds, notices=False)
+    noisy = run_phase(args.database_url, tmp, ids, four + browser, args.notice_seconds, notices=True)
     lat = noisy["latencies"]
+    print(f"with the notice cycle: {noisy['locks']}")
     print(f"four writers alone: {alone:.1f}/s; next to a browser cycle without notices: "
           f"{quiet['rates']['transition']:.1f}/s; next to one issuing notices: {noisy['rates']['transition']:.1f}/s "
           f"({noisy['rates']['transition'] / alone:.2f}x alone, "
           f"{noisy['rates']['transition'] / quiet['rates']['transition']:.2f}x next to the same cycle without notices)")
     print(f"browser-like notice step (approve_assessment + assessment opinion PDF) while four writers work: "
           f"n={len(lat)} p50 {percentile(lat, 0.5) * 1000:.0f} ms, p95 {percentile(lat, 0.95) * 1000:.0f} ms")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(f"SQL statements per transition (BEGIN/COMMIT left out): "
           f"{statements_per_transition(app, ids[0], 0):.1f}")
 

@@ -214,3 +214,17 @@ def test_the_chain_head_is_locked_only_while_the_commit_seals(app, db_session):
             conn.exec_driver_sql(probe)
     finally:
         other.dispose()
+
+
+def test_a_checkpoint_is_written_after_the_first_commit_of_each_interval(app, db_session, tmp_path, monkeypatch):
+    settings = audit_settings()
+    monkeypatch.setattr(settings, "checkpoint_dir", tmp_path / "interval")
+    monkeypatch.setattr(settings, "checkpoint_seconds", 3600)
+    monkeypatch.setattr(settings, "last_checkpoint", None)
+    record_event("test.event", None, actor_name="first")
+    db.session.commit()
+    record_event("test.event", None, actor_name="second")
+    db.session.commit()
+    written = latest_checkpoint(settings.checkpoint_dir, settings.keys)
+    assert len(list(settings.checkpoint_dir.iterdir())) == 1
+    assert written.seq == last_seq() - 1 and written.chain_hash == seq_hash(written.seq)

@@ -2,8 +2,9 @@
 
 ``record_event`` inserts the event without a place in the chain. Just before the outermost commit,
 ``seal_chain`` locks the one chain-head row, gives the transaction's events their sequence numbers,
-previous hashes and HMACs (two UPDATEs), and advances the head: the lock is held only for those
-statements and the commit, never while a transaction does its domain work or renders a notice.
+previous hashes and HMACs, and advances the head (on PostgreSQL in one statement), so the lock is
+held for two round trips and the commit, never while a transaction does its domain work or renders
+a notice.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import bindparam, event, func, inspect, select, update
+from sqlalchemy import bindparam, event, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -35,6 +36,7 @@ HASHED_FIELDS = (
 )
 UNSEALED = "casework_audit_unsealed"
 SEALED = "casework_audit_sealed"
+ONE_STATEMENT_SEALS = 1000
 log = logging.getLogger("casework.audit")
 
 
@@ -135,13 +137,30 @@ def seal_chain(session: Session) -> None:
         prev_hash = entry.hash
         rows.append({"b_id": entry.id, "b_seq": seq, "b_prev": entry.prev_hash, "b_hash": entry.hash,
                      "b_key": keys.current_id})
+    _write_seals(session, rows, seq, prev_hash)
+    session.info[SEALED] = (seq, prev_hash)
+
+
+def _write_seals(session: Session, rows: list[dict], last_seq: int, last_hash: str) -> None:
+    """Store the seals and advance the head: one statement on PostgreSQL (up to a thousand events),
+    two elsewhere."""
+    head = {"last_seq": last_seq, "last_hash": last_hash}
+    if session.get_bind().dialect.name == "postgresql" and len(rows) <= ONE_STATEMENT_SEALS:
+        values = ", ".join(f"(CAST(:id{i} AS BIGINT), CAST(:seq{i} AS BIGINT), :prev{i}, :hash{i})"
+                           for i in range(len(rows)))
+        params = {f"{name}{i}": row[f"b_{name}"] for i, row in enumerate(rows)
+                  for name in ("id", "seq", "prev", "hash")}
+        session.execute(text(
+            "WITH sealed AS (UPDATE audit_events AS e SET seq = v.seq, prev_hash = v.prev, hash = v.hash, "
+            f"key_id = :key FROM (VALUES {values}) AS v(id, seq, prev, hash) WHERE e.id = v.id) "
+            "UPDATE audit_chain_head SET last_seq = :last_seq, last_hash = :last_hash WHERE id = 1"),
+            {**params, **head, "key": rows[0]["b_key"]})
+        return
     events = AuditEvent.__table__
     session.execute(update(events).where(events.c.id == bindparam("b_id")).values(
         seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash"),
         key_id=bindparam("b_key")), rows)
-    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1)
-                    .values(last_seq=seq, last_hash=prev_hash))
-    session.info[SEALED] = (seq, prev_hash)
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(**head))
 
 
 def _forget_unsealed(session: Session, previous_transaction) -> None:
