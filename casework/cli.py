@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from casework.audit.keys import AuditKeyError
 from casework.errors import DomainError, ValidationFailed
 from casework.extensions import db
 from casework.unit_of_work import unit_of_work
@@ -41,7 +42,10 @@ def check_database(app: Flask, *, require_schema: bool = True) -> None:
 def _create_app(*_args, **_kwargs):
     from casework import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except AuditKeyError as error:
+        fail(str(error))
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)

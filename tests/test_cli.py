@@ -106,3 +106,12 @@ def test_gunicorn_stops_with_one_line_when_the_database_is_unreachable():
     assert result.returncode == 3
     ours = [line for line in result.stderr.splitlines() if line.startswith("casework:")]
     assert len(ours) == 1 and "cannot reach the database" in ours[0] and "secret" not in ours[0]
+
+
+def test_an_unusable_audit_key_is_one_clear_line(tmp_path):
+    env = {**os.environ, "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite'}",
+           "CASEWORK_SECRET_KEY": "cli-test", "CASEWORK_AUDIT_KEY": "no-secret-here"}
+    result = subprocess.run([sys.executable, "-c", "from casework.cli import main; main()", "audit", "verify"],
+                            env=env, capture_output=True, text=True, timeout=300)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode != 0 and len(lines) == 1 and "key_id:secret" in lines[0]
