@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import casework.models  # noqa: F401  (complete metadata)
 from casework.assignments.services import SERVICES as ASSIGNMENT_SERVICES
+from casework.audit.services import init_audit
 from casework.calendar.views import init_calendar
 from casework.cli import register_cli
 from casework.config import build_config
@@ -49,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_i18n(app)
     init_inbox(app)
+    init_audit(app)
     init_workflow()
     init_notifications(app)
     register_web(app)

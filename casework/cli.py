@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from casework.accounts.services import create_user
-from casework.audit.services import verify_chain
+from casework.audit.cli import audit_group
 from casework.backup.cli import backup_command, restore_command
 from casework.calendar.cli import calendar_group
 from casework.cli_support import check_database, database_label, fail
@@ -85,23 +85,6 @@ def demo_command(reset: bool, password: str | None, referral_count: int) -> None
         click.echo(line)
     for agency_name, usernames in credentials.users_by_agency.items():
         click.echo(f"  {agency_name}: {', '.join(usernames)}")
-
-
-@click.group("audit", help="The tamper-evident audit trail.")
-def audit_group() -> None:
-    pass
-
-
-@audit_group.command("verify")
-@with_appcontext
-def audit_verify() -> None:
-    """Recompute the hash chain; exit non-zero naming the first broken event."""
-    check_database(current_app._get_current_object())
-    report = verify_chain()
-    if not report.ok:
-        fail(f"audit chain broken at event id {report.broken_event_id} (seq {report.broken_seq}): "
-             f"{report.reason}")
-    click.echo(f"audit chain intact: {report.checked} events")
 
 
 @click.command("serve")

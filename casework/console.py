@@ -5,10 +5,15 @@ import click
 from flask.cli import FlaskGroup
 
 from casework import create_app
+from casework.audit.keys import AuditKeyError
+from casework.cli_support import fail
 
 
 def _create_app(*_args, **_kwargs):
-    return create_app()
+    try:
+        return create_app()
+    except AuditKeyError as error:  # a missing or malformed audit key ring: one line, not a traceback
+        fail(str(error))
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)

@@ -23,6 +23,7 @@ from casework.agencies.models import Agency
 from casework.extensions import db
 
 PASSWORD = "Test-passw0rd!"
+TEST_AUDIT_KEY = "test-1:" + "7e57" * 16
 TEST_ROLES = {
     "education": ["intake_officer", "assessor", "approver"],
     "other": ["case_officer", "approver"],
@@ -45,6 +46,9 @@ def test_config(tmp_dir: Path, url: str) -> dict:
         "SERVER_NAME": None,
         # The workflow tests log users in with a password only; tests/test_two_factor*.py turn it on.
         "TWO_FACTOR_ENFORCED": False,
+        "AUDIT_KEYS": TEST_AUDIT_KEY,
+        "AUDIT_CHECKPOINT_DIR": str(tmp_dir / "audit-checkpoints"),
+        "AUDIT_CHECKPOINT_SECONDS": 0,
     }
 
 

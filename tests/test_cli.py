@@ -62,8 +62,11 @@ def test_audit_verify_passes_on_intact_chain(app, db_session):
     assert "intact" in result.output
 
 
-def _cli(env_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CASEWORK_DATABASE_URL": env_url, "CASEWORK_SECRET_KEY": "cli-test"}
+def _cli(env_url: str, *args: str, checkpoints=None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CASEWORK_DATABASE_URL": env_url, "CASEWORK_SECRET_KEY": "cli-test",
+           "CASEWORK_AUDIT_KEY": "cli-1:" + "c1" * 32}
+    if checkpoints is not None:
+        env["CASEWORK_AUDIT_CHECKPOINT_DIR"] = str(checkpoints)
     return subprocess.run([sys.executable, "-c", "from casework.console import main; main()", *args],
                           env=env, capture_output=True, text=True, timeout=300)
 
@@ -78,15 +81,17 @@ def test_unreachable_database_is_one_clear_line():
 
 def test_demo_fills_an_empty_database_and_refuses_a_full_one(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    first = _cli(url, "demo", "--password", STRONG, "--referrals", "3")
+    first = _cli(url, "demo", "--password", STRONG, "--referrals", "3", checkpoints=tmp_path / "first")
     assert first.returncode == 0, first.stderr
     assert "edu-44-intake" in first.stdout and STRONG in first.stdout
-    second = _cli(url, "demo")
+    second = _cli(url, "demo", checkpoints=tmp_path / "first")
     assert second.returncode != 0 and "--reset" in second.stderr
-    third = _cli(url, "demo", "--reset", "--password", STRONG, "--referrals", "2")
+    third = _cli(url, "demo", "--reset", "--password", STRONG, "--referrals", "2", checkpoints=tmp_path / "second")
     assert third.returncode == 0, third.stderr
-    verify = _cli(url, "audit", "verify")
+    verify = _cli(url, "audit", "verify", checkpoints=tmp_path / "second")
     assert verify.returncode == 0, verify.stderr
+    wiped = _cli(url, "audit", "verify", checkpoints=tmp_path / "first")
+    assert wiped.returncode != 0 and "audit chain broken" in wiped.stderr
 
 
 def test_entry_point_is_installed():
@@ -125,3 +130,10 @@ def test_a_public_https_address_passes_the_check():
 
     assert public_url_problem("https://casework.example.gov.cn") is None
     assert public_url_problem("https://10.0.0.5/casework") is None
+def test_an_unusable_audit_key_is_one_clear_line(tmp_path):
+    env = {**os.environ, "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'k.sqlite'}",
+           "CASEWORK_SECRET_KEY": "cli-test", "CASEWORK_AUDIT_KEY": "no-secret-here"}
+    result = subprocess.run([sys.executable, "-c", "from casework.console import main; main()", "audit", "verify"],
+                            env=env, capture_output=True, text=True, timeout=300)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode != 0 and len(lines) == 1 and "key_id:secret" in lines[0]

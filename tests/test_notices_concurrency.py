@@ -10,7 +10,7 @@ import secrets
 import threading
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from casework import create_app
@@ -18,6 +18,7 @@ from casework.assignments.models import Assignment
 from casework.extensions import db
 from casework.notices.models import Notice, NoticeCounter
 from casework.notices.services import issue_notice
+from casework.referrals.models import Referral
 from casework.unit_of_work import unit_of_work
 from tests import conftest
 from tests.factories import assignment_row, find_user, referral_row
@@ -85,3 +86,46 @@ def test_concurrent_issuing_keeps_numbers_gap_free(fresh_postgres):
         db.session.remove()
     assert serials == list(range(1, THREADS * PER_THREAD + 1))
     assert len(set(numbers)) == len(numbers) and counter == THREADS * PER_THREAD
+
+
+@pytest.mark.skipif(not DATABASE_URL.startswith("postgresql"), reason="needs PostgreSQL in CASEWORK_DATABASE_URL")
+def test_a_notice_being_issued_does_not_stall_another_agencys_step(fresh_postgres):
+    """While one transaction has issued (numbered, rendered) a notice and not yet committed, another
+    agency's audited step commits without waiting: the audit chain is taken only at commit."""
+    from casework.migrate import upgrade
+    from casework.workflow.engine import fire
+
+    app = fresh_postgres
+    upgrade(app)
+    with app.app_context():
+        conftest.seed_agencies_and_users()
+        assignment_id = make_assignment(make_referral("edu-11"), "psb-11", state="received").id
+        other_id = make_referral("edu-44", state="submitted").id
+        db.session.commit()
+        db.session.remove()
+    issued, release, errors = threading.Event(), threading.Event(), []
+
+    def issuer() -> None:
+        try:
+            with app.app_context(), unit_of_work():
+                issue_notice("receipt", db.session.get(Assignment, assignment_id), find_user("psb-11.case_officer"))
+                issued.set()
+                release.wait(timeout=60)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+            issued.set()
+
+    thread = threading.Thread(target=issuer)
+    thread.start()
+    try:
+        assert issued.wait(timeout=120) and not errors, errors
+        with app.app_context():
+            with unit_of_work():
+                db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
+                fire(db.session.get(Referral, other_id), "start_assessment", {}, find_user("edu-44.assessor"))
+            assert db.session.get(Referral, other_id).state == "under_assessment"
+            db.session.remove()
+    finally:
+        release.set()
+        thread.join(timeout=120)
+    assert not errors, errors

@@ -1,4 +1,8 @@
-"""Issuing notices: validate, number, render, hash and store, all in the caller's transaction."""
+"""Issuing notices: validate, number, render, hash and store, all in the caller's transaction.
+
+The only lock a notice takes of its own is its series counter's row (issuer, series, year); the
+PDF is rendered before the commit seals the audit chain, so other agencies' steps never wait on it.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +14,6 @@ from sqlalchemy import select
 
 from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
-from casework.audit.models import AuditChainHead
 from casework.audit.services import record_event
 from casework.db_types import database_id, utcnow
 from casework.errors import DomainError, NotAllowed, ValidationFailed
@@ -213,7 +216,7 @@ def _issue(kind: str, subject, actor, data: dict, *, supersedes: Notice | None =
     _validate(kind, issuer, recipient, content, data)
     issued_at = utcnow()
     year = local_date(issued_at).year
-    _lock_audit_chain()  # same lock order as every audited transition: chain head, then the counter
+    # Only this issuer's series counter is locked here; the audit chain is sealed at commit.
     with db.session.begin_nested():
         serial, number = take_number(issuer, KINDS[kind].series, year)
         notice = Notice(
@@ -261,10 +264,6 @@ def _enclosed_notices(kind: str, referral: Referral) -> list[Notice]:
         Notice.referral_id == referral.id, Notice.kind == "assessment_opinion").order_by(Notice.id.desc()))
     current = next((n for n in opinions if n.superseded_by is None), None)
     return [current] if current is not None else []
-
-
-def _lock_audit_chain() -> None:
-    db.session.execute(select(AuditChainHead.id).where(AuditChainHead.id == 1).with_for_update())
 
 
 def _template_context(notice: Notice, content, issuer: Agency, recipient: Agency | None) -> dict:

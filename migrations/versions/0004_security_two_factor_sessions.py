@@ -1,15 +1,15 @@
 """security: second factor, sessions table, per-source login locks, password history, policy, rate counters
 
-Revision ID: 0102
-Revises: 0104
+Revision ID: 0004
+Revises: 0003
 """
 from alembic import op
 import sqlalchemy as sa
 import casework.db_types
 
 
-revision = '0102'
-down_revision = "0104"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

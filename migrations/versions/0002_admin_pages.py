@@ -1,6 +1,6 @@
 """agency seal images and access-denial windows (administrators' pages)
 
-Revision ID: 0103
+Revision ID: 0002
 Revises: 0001
 """
 from alembic import op
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import casework.db_types
 
 
-revision = "0103"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

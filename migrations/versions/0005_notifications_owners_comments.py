@@ -1,7 +1,7 @@
 """notifications, mail, job runs, owners, comments
 
-Revision ID: 0106
-Revises: 0102
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-29 15:47:01.795856
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import casework.db_types
 
 
-revision = '0106'
-down_revision = "0102"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

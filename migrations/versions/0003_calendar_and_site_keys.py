@@ -1,7 +1,7 @@
 """holiday calendar table (seeded from chinese_calendar); website registry keys re-folded
 
-Revision ID: 0104
-Revises: 0103
+Revision ID: 0003
+Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,8 +11,8 @@ from casework.db_types import utcnow
 from casework.targets.rekey import rekey_websites
 
 
-revision = '0104'
-down_revision = '0103'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
