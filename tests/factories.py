@@ -80,7 +80,16 @@ def refuse(obj, trigger: str, username: str | None, **data) -> DomainError:
 def last_event(obj) -> AuditEvent:
     return db.session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == obj.audit_type, AuditEvent.object_id == obj.id)
-        .order_by(AuditEvent.seq.desc())
+        .order_by(AuditEvent.id.desc())
+    ).first()
+
+
+def last_step_event(obj) -> AuditEvent:
+    """The object's last workflow step (fired or refused), not what followed it (e.g. an owner's claim)."""
+    return db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == obj.audit_type, AuditEvent.object_id == obj.id,
+                                 AuditEvent.trigger.is_not(None))
+        .order_by(AuditEvent.id.desc())
     ).first()
 
 

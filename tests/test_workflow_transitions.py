@@ -16,7 +16,7 @@ from casework.workflow import clocks
 from casework.workflow.engine import available_triggers, fire, lifecycle_for, service_for
 from casework.workflow.models import ClockExtension, Reconsideration
 from tests.factories import (
-    act, agencies_form, find_agency, find_user, last_event, new_referral, refuse,
+    act, agencies_form, find_agency, find_user, last_event, last_step_event, new_referral, refuse,
 )
 from workflows import declarations
 
@@ -129,7 +129,7 @@ def test_allowed(db_session, lc_name, trigger, source):
         assert trigger in [info.name for info in available_triggers(obj, find_user(username))]
     act(obj, trigger, username, **form_for(obj, trigger))
     assert obj.state == (t.dest or source)
-    event = last_event(obj)
+    event = last_step_event(obj)
     assert (event.event, event.from_state, event.to_state, event.outcome) == \
         (f"{obj.audit_type}.{trigger}", source, obj.state, "ok")
 

@@ -148,12 +148,13 @@ def open_referral(data: dict, actor: User, *, submitting: bool = False) -> Refer
         region_code=(data.get("region_code") or "").strip() or actor.agency.region_code,
         origin_agency=actor.agency,
         created_by=actor,
+        owner=actor,
         state="draft",
     )
     db.session.add(referral)
     db.session.flush()
     record_event("referral.create", actor, referral, to_state="draft",
-                 payload={"number": referral.number, "title": title})
+                 payload={"number": referral.number, "title": title, "owner_id": actor.id})
     for target_data in data.get("targets") or []:
         add_target(referral, target_data, actor)
     return referral
