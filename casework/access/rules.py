@@ -87,8 +87,12 @@ def assignments_with_details(user: User, referral: Referral, assignments: Iterab
 
 
 def may_comment(user: User, referral: Referral) -> bool:
-    """A party on the case writes comments (the referral was loaded within the user's scope)."""
-    return has_case_role(user)
+    """A party on the case writes comments: the referring department (or one supervising it), or an
+    agency the referral went to."""
+    if not has_case_role(user):
+        return False
+    return (referral.origin_agency_id in supervised_agency_ids(user)
+            or any(a.agency_id == user.agency_id for a in referral.assignments))
 
 
 # --- notices ---------------------------------------------------------------------------------------

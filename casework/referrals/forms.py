@@ -8,7 +8,7 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from casework.referrals.labels import current_language
+from casework.text import language
 from casework.referrals.models import REFERRAL_SOURCES
 from casework.referrals.services import TARGET_FIELDS, referral_errors
 from casework.targets.models import TARGET_KINDS
