@@ -76,8 +76,6 @@ def build_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "LOGIN_LOCK_MINUTES": 15,
         "MAX_CONTENT_LENGTH": int(os.environ.get("CASEWORK_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
         "EVIDENCE_DIR": os.environ.get("CASEWORK_EVIDENCE_DIR", str(instance_path / "evidence")),
-        # Seal images <agency code>.png printed over the notices' dates (casework/notices/seal.py).
-        "NOTICE_SEAL_DIR": os.environ.get("CASEWORK_SEAL_DIR", str(instance_path / "seals")),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": CST.key,
         "PUBLIC_BASE_URL": os.environ.get("CASEWORK_PUBLIC_URL") or DEVELOPMENT_PUBLIC_URL,

@@ -12,8 +12,10 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
+from casework.agencies.seals import AgencySeal
+from casework.extensions import db
 from tests.conftest import rolled_back_session
-from tests.factories import assignment_row, disposition_row, find_user, referral_row
+from tests.factories import assignment_row, disposition_row, find_agency, find_user, referral_row
 
 MM = 72 / 25.4
 TYPE_AREA = {"left": 28, "right": 210 - 26, "top": 37, "bottom": 297 - 35}  # odd pages, mm
@@ -35,7 +37,7 @@ def _seal_png() -> bytes:
     return out.getvalue()
 
 
-def _issue_all(app, seal_dir):
+def _issue_all(app):
     from casework.notices.services import issue_notice
 
     docs = {}
@@ -53,19 +55,19 @@ def _issue_all(app, seal_dir):
         for n in OPINION_LENGTHS:
             docs[f"opinion{n}"] = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"),
                                                {"opinion": "经研判，该服务提供有偿代刷网课。" * n})
-        (seal_dir / "edu-44.png").write_bytes(_seal_png())
-        app.config["NOTICE_SEAL_DIR"] = str(seal_dir)
-        try:
-            docs["sealed"] = issue_notice("referral_letter", assignment_row(referral, "cac-44"),
-                                          find_user("edu-44.assessor"), {})
-        finally:
-            app.config.pop("NOTICE_SEAL_DIR")
+        image = _seal_png()
+        db.session.add(AgencySeal(agency_id=find_agency("edu-44").id, image=image,
+                                  sha256=hashlib.sha256(image).hexdigest(), width=200, height=200,
+                                  byte_size=len(image)))
+        db.session.flush()
+        docs["sealed"] = issue_notice("referral_letter", assignment_row(referral, "cac-44"),
+                                      find_user("edu-44.assessor"), {})
         return {name: (n.pdf, n.data) for name, n in docs.items()}
 
 
 @pytest.fixture(scope="module")
-def docs(app, tmp_path_factory):
-    return _issue_all(app, tmp_path_factory.mktemp("seals"))
+def docs(app):
+    return _issue_all(app)
 
 
 def _pages(pdf: bytes):
