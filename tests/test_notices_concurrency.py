@@ -99,8 +99,8 @@ def test_a_notice_being_issued_does_not_stall_another_agencys_step(fresh_postgre
     upgrade(app)
     with app.app_context():
         conftest.seed_agencies_and_users()
-        assignment_id = make_assignment(make_referral("edu-11"), "psb-11", state="received").id
-        other_id = make_referral("edu-44", state="submitted").id
+        assignment_id = assignment_row(referral_row("edu-11"), "psb-11", state="received").id
+        other_id = referral_row("edu-44", state="submitted").id
         db.session.commit()
         db.session.remove()
     issued, release, errors = threading.Event(), threading.Event(), []
