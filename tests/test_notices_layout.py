@@ -51,8 +51,8 @@ def _issue_all(app, seal_dir):
         docs["decision"] = issue_notice("disposition_decision", market, find_user("amr-44.approver"), {})
         referral.state = "approved"
         for n in OPINION_LENGTHS:
-            docs[f"opinion{n}"] = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"),
-                                               {"opinion": "经研判，该服务提供有偿代刷网课。" * n})
+            referral.assessment.opinion = "经研判，该服务提供有偿代刷网课。" * n
+            docs[f"opinion{n}"] = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"), {})
         (seal_dir / "edu-44.png").write_bytes(_seal_png())
         app.config["NOTICE_SEAL_DIR"] = str(seal_dir)
         try:
