@@ -53,8 +53,8 @@ def _issue_all(app):
         docs["decision"] = issue_notice("disposition_decision", market, find_user("amr-44.approver"), {})
         referral.state = "approved"
         for n in OPINION_LENGTHS:
-            docs[f"opinion{n}"] = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"),
-                                               {"opinion": "经研判，该服务提供有偿代刷网课。" * n})
+            referral.assessment.opinion = "经研判，该服务提供有偿代刷网课。" * n
+            docs[f"opinion{n}"] = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"), {})
         image = _seal_png()
         db.session.add(AgencySeal(agency_id=find_agency("edu-44").id, image=image,
                                   sha256=hashlib.sha256(image).hexdigest(), width=200, height=200,

@@ -209,8 +209,8 @@ def test_a_table_ending_the_body_moves_with_the_signature(app):
     with rolled_back_session(app):
         referral = referral_row()
         referral.state = "approved"
-        opinion = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"),
-                               {"opinion": "经研判，该服务提供有偿代刷网课。" * 38})
+        referral.assessment.opinion = "经研判，该服务提供有偿代刷网课。" * 38
+        opinion = issue_notice("assessment_opinion", referral, find_user("edu-44.approver"), {})
         pages = PdfReader(io.BytesIO(opinion.pdf)).pages
     assert len(pages) >= 2
     assert not pages[-1].extract_text().lstrip().startswith(("核验码", "广东省教育厅"))

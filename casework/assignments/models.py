@@ -24,6 +24,8 @@ class Assignment(db.Model):
     transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     routing_reason: Mapped[str] = mapped_column(Text, default="")
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    # the approver's 审批意见 on the last proposed refusal to file or no penalty
+    approval_opinion: Mapped[str] = mapped_column(Text, default="", server_default="")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     overdue: Mapped[bool] = mapped_column(default=False, index=True)
     routed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,8 +34,10 @@ def accept_assignment(assignment: Assignment, data: dict, actor) -> None:
 
 
 def refuse_assignment(assignment: Assignment, data: dict, actor) -> None:
-    """不予受理 / 不予立案 / 退回补充材料, with reasons in writing."""
+    """不予受理 / 不予立案 / 退回补充材料, with reasons in writing (a new proposal: no approver's
+    opinion on it yet)."""
     assignment.decision_reason = data["reason"]
+    assignment.approval_opinion = ""
 
 
 def supplement_assignment(assignment: Assignment, data: dict, actor) -> None:
@@ -95,21 +97,30 @@ def _decide_disposition(assignment: Assignment, actor, state: str, note: str = "
 
 
 def approve_disposition(assignment: Assignment, data: dict, actor) -> Outcome:
-    """A second person of the approver role approves (never the proposer: guard not_proposer)."""
-    disposition = _decide_disposition(assignment, actor, "approved")
+    """A second person of the approver role approves (never the proposer: guard not_proposer),
+    with an optional opinion (审批意见)."""
+    disposition = _decide_disposition(assignment, actor, "approved", data.get("opinion", ""))
     assignment.disposed_at = utcnow()
     return Outcome(payload={"disposition_id": disposition.id})
 
 
+def approve_decline_filing(assignment: Assignment, data: dict, actor) -> None:
+    """A second person approves the refusal to file, with an optional opinion (审批意见)."""
+    assignment.approval_opinion = data.get("opinion", "")
+
+
 def approve_no_penalty(assignment: Assignment, data: dict, actor) -> None:
-    """A second person approves the decision not to penalise: the disposition is decided."""
+    """A second person approves the decision not to penalise, with an optional opinion: the
+    disposition is decided."""
     assignment.disposed_at = utcnow()
+    assignment.approval_opinion = data.get("opinion", "")
 
 
 def reject_decision(assignment: Assignment, data: dict, actor) -> None:
-    """The approver refuses a proposed refusal to file or no penalty: its reasons no longer stand
-    (the approver's own reasons are in the audit event)."""
+    """The approver refuses a proposed refusal to file or no penalty: its reasons no longer stand,
+    the approver's opinion (the required reason) is kept."""
     assignment.decision_reason = ""
+    assignment.approval_opinion = data["reason"]
 
 
 def reject_disposition(assignment: Assignment, data: dict, actor) -> Outcome:
@@ -192,7 +203,7 @@ def _decide_extension(assignment: Assignment, actor, state: str, note: str = "")
 
 def approve_extension(assignment: Assignment, data: dict, actor) -> Outcome:
     """A second person approves; the clock's due date moves by the amount, in the clock's unit."""
-    request = _decide_extension(assignment, actor, "approved")
+    request = _decide_extension(assignment, actor, "approved", data.get("opinion", ""))
     clocks.extend_clock(request.clock, request.amount)
     return Outcome(payload={"extension_id": request.id, "due_at": request.clock.due_at.isoformat()})
 
@@ -209,7 +220,7 @@ SERVICES = {
     "open_case": nothing, "add_note": add_note, "propose_disposition": propose_disposition,
     "approve_disposition": approve_disposition, "reject_disposition": reject_disposition,
     "record_execution": record_execution, "decide_no_penalty": refuse_assignment, "send_feedback": send_feedback,
-    "approve_decline_filing": nothing, "reject_decline_filing": reject_decision,
+    "approve_decline_filing": approve_decline_filing, "reject_decline_filing": reject_decision,
     "approve_no_penalty": approve_no_penalty, "reject_no_penalty": reject_decision,
     "close": close_assignment, "request_reconsideration": request_reconsideration,
     "accept_refusal": end_with_refusal, "lapse_reconsideration": end_with_refusal,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from casework.accounts.models import User
 from casework.audit.services import record_event
@@ -30,13 +31,32 @@ def case_agency_ids(referral, assignment=None) -> set[int]:
     return agencies
 
 
-def visible_comments(referral, user) -> list[Comment]:
+def visible_comments(referral, user, readable: set[int] | None = None) -> list[Comment]:
     """The comments ``user`` may read: those on the referral, and those on assignments whose
-    details the user may read; oldest first."""
-    readable = assignments_with_details(user, referral, list(referral.assignments))
-    return [c for c in db.session.scalars(select(Comment).where(Comment.referral_id == referral.id)
-                                          .order_by(Comment.id))
-            if c.assignment_id is None or c.assignment_id in readable]
+    details the user may read (``readable``, the ids of those assignments, when already known);
+    oldest first, with their authors (one statement)."""
+    if readable is None:
+        readable = assignments_with_details(user, referral, list(referral.assignments))
+    comments = db.session.scalars(select(Comment).where(Comment.referral_id == referral.id)
+                                  .options(joinedload(Comment.author)).order_by(Comment.id))
+    return [c for c in comments if c.assignment_id is None or c.assignment_id in readable]
+
+
+def mentionable_users(referral) -> list[User]:
+    """The people a comment on ``referral`` may mention: the active users of the agencies on the
+    case, by agency and user name (one statement)."""
+    return list(db.session.scalars(select(User).where(User.agency_id.in_(case_agency_ids(referral)),
+                                                      User.active.is_(True))
+                                   .order_by(User.agency_id, User.username)))
+
+
+def _corrected(supersedes: Comment, referral, actor):
+    """The assignment a correction is about: the original's (a correction keeps who may read it)."""
+    if supersedes.referral_id != referral.id or supersedes.author_id != actor.id:
+        raise ValidationFailed({"supersedes": _("only your own comment on this case can be corrected")})
+    if db.session.scalar(select(Comment.id).where(Comment.supersedes_id == supersedes.id).limit(1)) is not None:
+        raise ValidationFailed({"supersedes": _("this comment is already corrected: correct the latest version")})
+    return next((a for a in referral.assignments if a.id == supersedes.assignment_id), None)
 
 
 def _mentioned_users(body: str, agencies: set[int]) -> list[User]:
@@ -54,11 +74,13 @@ def _mentioned_users(body: str, agencies: set[int]) -> list[User]:
 
 def add_comment(referral, data: dict, actor) -> Comment:
     """A new comment by a party on the case (``data``: body, optional assignment, optional
-    supersedes: an earlier comment of the author's it corrects). Mentioned users are told, and so
-    is the owner of the item commented on."""
-    assignment = data.get("assignment")
+    supersedes: an earlier comment of the author's it corrects, not yet corrected; the correction
+    is about the same assignment). Mentioned users are told, and so is the owner of the item
+    commented on."""
     if not may_comment(actor, referral):
         raise NotAllowed(_("only the parties on the case can comment"))
+    supersedes = data.get("supersedes")
+    assignment = _corrected(supersedes, referral, actor) if supersedes is not None else data.get("assignment")
     if assignment is not None and (assignment.referral_id != referral.id or assignment.id not in
                                    assignments_with_details(actor, referral, [assignment])):
         raise ValidationFailed({"assignment": _("choose an agency's assignment you may read")})
@@ -67,9 +89,6 @@ def add_comment(referral, data: dict, actor) -> Comment:
         raise ValidationFailed({"body": _("This field is required.")})
     if len(body) > MAX_LENGTH:
         raise ValidationFailed({"body": _("at most %(count)d characters", count=MAX_LENGTH)})
-    supersedes = data.get("supersedes")
-    if supersedes is not None and (supersedes.referral_id != referral.id or supersedes.author_id != actor.id):
-        raise ValidationFailed({"supersedes": _("only your own comment on this case can be corrected")})
     mentioned = _mentioned_users(body, case_agency_ids(referral, assignment))
     comment = Comment(referral_id=referral.id, assignment_id=assignment.id if assignment else None,
                       author_id=actor.id, body=body, mentions=[u.id for u in mentioned],

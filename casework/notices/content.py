@@ -211,7 +211,25 @@ def referral_letter(referral, assignment, issuer, recipient, data) -> Content:
     return content
 
 
+CHINESE_ORDINALS = "一二三四五六七八九十"
+
+
+def _numbered(sections: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """Headings numbered in order: 一、… 二、…"""
+    return [(f"{CHINESE_ORDINALS[n]}、{heading}", lines) for n, (heading, lines) in enumerate(sections)]
+
+
+def approval_opinion(data: dict, recorded: str = "") -> str:
+    """The approver's 审批意见 of the step that issued a notice (its ``opinion`` field), else the one
+    recorded with the decision."""
+    given = data.get("opinion")
+    return (given if isinstance(given, str) and given.strip() else recorded or "").strip()
+
+
 def assessment_opinion(referral, assignment, issuer, recipient, data) -> Content:
+    """研判意见书: the assessment as recorded (``data`` may correct its conclusion, behaviours,
+    severity and legal basis); the approver's opinion (``data["opinion"]``, the approving step's field,
+    else the one recorded) printed last."""
     assessment = referral.assessment
     get = lambda name, default="": (data.get(name) or getattr(assessment, name, None) or default)  # noqa: E731
     behaviours = get("behaviours", [])
@@ -224,21 +242,25 @@ def assessment_opinion(referral, assignment, issuer, recipient, data) -> Content
         reason = item.get("reason", "") if isinstance(item, dict) else ""
         if agency is not None:
             rec_lines.append(f"{agency.name}{'：' + reason if reason else ''}")
+    opinion = (getattr(assessment, "opinion", None) or "").strip()
+    approval = approval_opinion(data, assessment.approval_opinion if assessment and assessment.approved_at else "")
     sections = [
-        ("一、线索基本情况", [f"线索编号{referral.number}，{referral.summary or referral.title}"]),
-        ("二、研判结论", [f"{label('conclusions', get('conclusion'))}。发现的行为："
-                        f"{'、'.join(label('behaviours', b) for b in behaviours) or '无'}；"
-                        f"严重程度：{label('severities', get('severity'))}。"]),
-        ("三、法律依据", [get("legal_basis") or POLICY]),
-        ("四、研判意见", [get("opinion")]),
+        ("线索基本情况", [f"线索编号{referral.number}，{referral.summary or referral.title}"]),
+        ("研判结论", [f"{label('conclusions', get('conclusion'))}。发现的行为："
+                    f"{'、'.join(label('behaviours', b) for b in behaviours) or '无'}；"
+                    f"严重程度：{label('severities', get('severity'))}。"]),
+        ("法律依据", [get("legal_basis") or POLICY]),
+        ("研判意见", [opinion]),
     ]
     if rec_lines:
-        sections.append(("五、移送建议", rec_lines))
+        sections.append(("移送建议", rec_lines))
+    if approval:
+        sections.append(("审批意见", [approval]))
     content = Content(title=f"关于{quoted(referral.title)}线索的研判意见", recipient=None,
-                      paragraphs=[], sections=sections, targets=_targets(referral))
+                      paragraphs=[], sections=_numbered(sections), targets=_targets(referral))
     content.facts = {"conclusion": get("conclusion"), "behaviours": list(behaviours),
-                     "severity": get("severity"), "legal_basis": get("legal_basis"), "opinion": get("opinion"),
-                     "recommendations": rec_lines}
+                     "severity": get("severity"), "legal_basis": get("legal_basis"), "opinion": opinion,
+                     "approval_opinion": approval, "recommendations": rec_lines}
     return content
 
 
@@ -269,16 +291,22 @@ def return_notice(referral, assignment, issuer, recipient, data) -> Content:
 
 
 def refusal_notice(referral, assignment, issuer, recipient, data) -> Content:
+    """不予受理/不予立案告知书: the reasons, and the approver's opinion when a second person approved
+    the refusal (police: ``approve_decline_filing``)."""
     word = _refusal_word(assignment)
     reason = (data.get("reason") or assignment.decision_reason or "").strip()
+    opinion = approval_opinion(data, assignment.approval_opinion)
+    paragraphs = [f"你单位移送的{quoted(referral.title)}线索（线索编号{referral.number}）"
+                  f"{_letter_number(assignment)}，经审查，我单位决定不予{word}。",
+                  f"理由如下：{reason}"]
+    if opinion:
+        paragraphs.append(f"审批意见：{_sentence(opinion)}")
     content = Content(
-        title=f"不予{word}告知书", recipient=recipient,
-        paragraphs=[f"你单位移送的{quoted(referral.title)}线索（线索编号{referral.number}）"
-                    f"{_letter_number(assignment)}，经审查，我单位决定不予{word}。",
-                    f"理由如下：{reason}"],
+        title=f"不予{word}告知书", recipient=recipient, paragraphs=paragraphs,
         closing=f"如对本决定有异议，可在收到本告知书之日起3日内向我单位申请复议。",
     )
-    content.facts = {"decision": f"not_{'filed' if word == '立案' else 'accepted'}", "reason": reason}
+    content.facts = {"decision": f"not_{'filed' if word == '立案' else 'accepted'}", "reason": reason,
+                     "approval_opinion": opinion}
     return content
 
 
@@ -301,10 +329,13 @@ def disposition_decision(referral, assignment, issuer, recipient, data) -> Conte
                   f"经调查，决定如下：{summary}"]
     if basis:
         paragraphs.append(f"依据：{basis}")
+    opinion = approval_opinion(data, disposition.decision_note if disposition and disposition.state == "approved" else "")
+    if opinion:
+        paragraphs.append(f"审批意见：{_sentence(opinion)}")
     paragraphs.append("对各涉嫌违法对象的处置措施如下：")
     content = Content(title=f"关于{quoted(referral.title)}线索的处置决定", recipient=None, paragraphs=paragraphs,
                       actions=_actions(assignment), copies=[referral.origin_agency])
-    content.facts = {"summary": summary, "legal_basis": basis}
+    content.facts = {"summary": summary, "legal_basis": basis, "approval_opinion": opinion}
     return content
 
 
@@ -396,7 +427,8 @@ def acceptance_notice(referral, assignment, issuer, recipient, data) -> Content:
 
 
 def reconsideration_decision(referral, assignment, issuer, recipient, data) -> Content:
-    """复议决定书: the original refusal upheld (维持) or reversed (撤销), with reasons."""
+    """复议决定书: the original refusal upheld (维持) or reversed (撤销), with reasons: the deciding
+    approver's opinion (the step's required ``reason``)."""
     word = _refusal_word(assignment)
     upheld = assignment.state == "refusal_upheld"
     reason = (data.get("reason") or "").strip()

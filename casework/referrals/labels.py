@@ -114,6 +114,25 @@ def _trigger_label(found: Declarations, trigger: str, object_type: str | None, k
     return trigger.replace("_", " ")
 
 
+def field_label(trigger: str | None, name: str, object_type: str | None = None, kind: str | None = None) -> str:
+    """The label of the form field ``name`` of a trigger, in the lifecycle of the object it fired on
+    (e.g. 审批意见 for an approver's ``opinion``); "" when the trigger declares no such field."""
+    if not trigger:
+        return ""
+    return _field_label(declarations(), trigger, name, object_type, kind if object_type == "assignment" else None,
+                        language())
+
+
+@functools.cache
+def _field_label(found: Declarations, trigger: str, name: str, object_type: str | None, kind: str | None,
+                 lang: str) -> str:
+    for lc in found.lookup_order(object_type, kind):
+        transition = next((t for t in lc.transitions if t.trigger == trigger), None)
+        if transition is not None:
+            return next((f.label.pick(lang) for f in transition.fields if f.name == name), "")
+    return ""
+
+
 def agency_kind_label(kind: str | None) -> str:
     """An agency kind's name (workflows/kinds.toml)."""
     found = declarations().agency_kinds.get(kind or "")

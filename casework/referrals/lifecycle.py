@@ -40,24 +40,28 @@ def assess_referral(referral: Referral, data: dict, actor) -> Outcome:
     return Outcome(payload={"assessment_id": assessment.id})
 
 
-def _decide_assessment(referral: Referral, actor) -> None:
+def _decide_assessment(referral: Referral, data: dict, actor) -> None:
     assessment = referral.assessment
     assessment.approved_by = actor
     assessment.approved_at = utcnow()
+    assessment.approval_opinion = data.get("opinion", "")
 
 
 def approve_assessment(referral: Referral, data: dict, actor) -> None:
-    """A second person approves the assessment; the referral can then be routed."""
-    _decide_assessment(referral, actor)
+    """A second person approves the assessment, with an optional opinion (审批意见); the referral
+    can then be routed."""
+    _decide_assessment(referral, data, actor)
 
 
 def reject_assessment(referral: Referral, data: dict, actor) -> None:
-    """Send the assessment back; the assessor writes a new one (the old one stays on record)."""
+    """Send the assessment back with the approver's opinion (its required reason); the assessor
+    writes a new one (the old one stays on record with that opinion)."""
+    referral.assessment.approval_opinion = data["reason"]
 
 
 def not_refer(referral: Referral, data: dict, actor) -> None:
     """Approve an assessment that finds nothing to refer; the referral ends here."""
-    _decide_assessment(referral, actor)
+    _decide_assessment(referral, data, actor)
     referral.closed_at = utcnow()
 
 

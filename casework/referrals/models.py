@@ -79,6 +79,7 @@ class Assessment(db.Model):
     assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approval_opinion: Mapped[str] = mapped_column(Text, default="", server_default="")  # the approver's 审批意见
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

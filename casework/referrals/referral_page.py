@@ -18,12 +18,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from casework.access.rules import (assignments_with_details, may_add_evidence, may_correct_notice, may_edit_referral,
-                                   may_import_targets, notice_reader)
+from casework.access.rules import (assignments_with_details, may_add_evidence, may_comment, may_correct_notice,
+                                   may_edit_referral, may_import_targets, notice_reader)
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.assignments.models import Assignment, Disposition
 from casework.audit.models import AuditEvent
+from casework.comments.models import Comment
+from casework.comments.services import mentionable_users, visible_comments
 from casework.db_types import database_id
 from casework.evidence.models import Evidence
 from casework.extensions import db
@@ -39,6 +41,9 @@ from casework.workflow.diagrams import svg_for
 from casework.workflow.engine import available_triggers
 from casework.workflow.models import Clock
 from workflows import declarations
+
+
+TIMELINE_TEXTS = ("reason", "material", "summary", "body", "opinion")  # payload keys the timeline prints
 
 
 @dataclass
@@ -62,6 +67,42 @@ class PendingExtension:
 
 
 @dataclass
+class CommentSection:
+    """意见交流: the comments the user may read (authors loaded with them), which of them a later
+    comment corrects ({original id: correction id}), and for the form: the assignments a comment may
+    be about and the people who may be mentioned."""
+
+    comments: list[Comment] = field(default_factory=list)
+    corrected_by: dict[int, int] = field(default_factory=dict)
+    may_write: bool = False
+    subjects: list[tuple[int, str]] = field(default_factory=list)
+    mentionable: list[User] = field(default_factory=list)
+
+    def correctable(self, comment: Comment, user: User) -> bool:
+        """The author may correct a comment not corrected yet."""
+        return self.may_write and comment.author_id == user.id and comment.id not in self.corrected_by
+
+    def failed_correction(self, comment_id: int | None, user: User) -> int | None:
+        """The comment whose correction form shows a refused correction of ``comment_id``; None when
+        that form is not on the page (then the page's own form shows the error and the text)."""
+        found = next((c for c in self.comments if c.id == comment_id), None)
+        return comment_id if found is not None and self.correctable(found, user) else None
+
+
+def comment_section(referral: Referral, assignments: list[Assignment], user: User,
+                    readable: set[int]) -> CommentSection:
+    """The comments ``user`` may read and what the form offers (two statements, whatever the number
+    of comments: the comments with their authors, the people who may be mentioned)."""
+    comments = visible_comments(referral, user, readable)
+    corrected_by = {c.supersedes_id: c.id for c in comments if c.supersedes_id is not None}
+    if not may_comment(user, referral):
+        return CommentSection(comments, corrected_by)
+    return CommentSection(comments, corrected_by, True,
+                          [(a.id, a.agency.name) for a in assignments if a.id in readable],
+                          mentionable_users(referral))
+
+
+@dataclass
 class ReferralPage:
     referral: Referral
     assignments: list[Assignment]
@@ -79,6 +120,7 @@ class ReferralPage:
     recommendation_texts: list[str] = field(default_factory=list)
     takedown_rows: list = field(default_factory=list)
     correctable_notice_ids: set[int] = field(default_factory=set)
+    comments: CommentSection = field(default_factory=CommentSection)
     may_edit: bool = False
     may_add_evidence: bool = False
     may_import_targets: bool = False
@@ -99,6 +141,16 @@ class ReferralPage:
             owners = {d.id: a.id for a in self.assignments for d in a.dispositions}
             return owners.get(event.object_id) in self.detail_ids
         return True
+
+    def event_texts(self, event: AuditEvent) -> list[tuple[str, str]]:
+        """The texts an event carries that the user may read, each with the label of the form field
+        it was typed in (e.g. 审批意见 for an approver's opinion), in a fixed order."""
+        if not self.shows_payload(event):
+            return []
+        kind = self.agency_kinds.get(event.object_id) if event.object_type == "assignment" else None
+        payload = event.payload or {}
+        return [(labels.field_label(event.trigger, key, event.object_type, kind), payload[key])
+                for key in TIMELINE_TEXTS if isinstance(payload.get(key), str) and payload[key]]
 
     @property
     def agency_names(self) -> dict[int, str]:
@@ -254,6 +306,7 @@ def referral_page(referral: Referral, user: User) -> ReferralPage:
         recommendation_texts=recommendation_texts(referral),
         takedown_rows=referral_metrics(referral),
         correctable_notice_ids=correctable,
+        comments=comment_section(referral, assignments, user, detail_ids),
         may_edit=may_edit_referral(user, referral),
         may_add_evidence=may_add_evidence(user, referral),
         may_import_targets=may_import_targets(user, referral),

@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = (
     "casework.security.views",
     "casework.notifications.views",
     "casework.ownership.views",
+    "casework.comments.views",
 )
 
 
