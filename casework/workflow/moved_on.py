@@ -14,13 +14,17 @@ from casework.workflow.lifecycles import lifecycle_for
 def last_change(obj, *, state: str | None = None, changes: tuple[str, ...] = ()) -> AuditEvent | None:
     """The object's last successful audit event: the step that brought it into ``state``, or one of
     ``changes`` (e.g. "claim"), or any."""
-    query = select(AuditEvent).where(AuditEvent.object_type == obj.audit_type, AuditEvent.object_id == obj.id,
-                                     AuditEvent.outcome == "ok")
+    query = _events(obj)
     if state is not None:
         query = query.where(AuditEvent.to_state == state, AuditEvent.trigger.is_not(None))
     if changes:
         query = query.where(AuditEvent.event.in_([f"{obj.audit_type}.{change}" for change in changes]))
     return db.session.scalar(query.order_by(AuditEvent.id.desc()).limit(1))
+
+
+def _events(obj):
+    return select(AuditEvent).where(AuditEvent.object_type == obj.audit_type, AuditEvent.object_id == obj.id,
+                                    AuditEvent.outcome == "ok")
 
 
 def done_by(obj, event: AuditEvent) -> str:
@@ -57,6 +61,12 @@ def moved_on_refusal(obj, action: str, state_label: str) -> str:
 
 
 def stale_version_refusal(obj) -> str | None:
-    """Why a step sent with an old version is refused: the change made since (None: nothing recorded)."""
-    event = last_change(obj)
-    return None if event is None else _("%(done)s; reload the page and try again", done=done_by(obj, event))
+    """Why a step sent with an old version is refused: the change made since (None: nothing recorded);
+    a step that also made its actor the owner is named by the step."""
+    latest = list(db.session.scalars(_events(obj).order_by(AuditEvent.id.desc()).limit(2)))
+    if not latest:
+        return None
+    event = latest[0]
+    if len(latest) == 2 and event.event.endswith(".claim") and latest[1].trigger and latest[1].actor_id == event.actor_id:
+        event = latest[1]
+    return _("%(done)s; reload the page and try again", done=done_by(obj, event))
