@@ -118,7 +118,7 @@ def _create_users(agencies: dict[str, Agency], password_hash: str,
             roles = roles + ADMINS
         for suffix, role in roles:
             username = f"{agency.code}-{suffix}"
-            user = User(username=username, display_name=f"{agency.name}{ROLE_NAMES[role]}",
+            user = User(username=username, display_name=f"{agency.name}{ROLE_NAMES[role]}{'二' if suffix.endswith('2') else ''}",
                         agency=agency, password_hash=password_hash, role_rows=[UserRole(role=role)])
             if role in PRIVILEGED_ROLES:
                 user.totp_secret = credentials.totp_secret

@@ -29,7 +29,7 @@ def test_the_officer_who_receives_owns_the_assignment(db_session):
 
 @pytest.mark.parametrize("username, claim, assign, release", [
     ("psb-44.case_officer", False, False, True),    # the owner
-    ("psb-44.case_officer2", True, False, False),   # a colleague at the desk
+    ("psb-44.case_officer2", False, False, False),  # a colleague at the desk: the approver reassigns
     ("psb-44.approver", False, True, True),         # the desk's approver
     ("cac-44.case_officer", False, False, False),   # another agency
     ("edu-44.approver", False, False, False),       # the referring department
@@ -63,18 +63,25 @@ def test_claim_and_release(db_session):
     referral = routed_referral("44", "psb-44")
     police = assignment_of(referral, "psb-44")
     act(police, "receive", "psb-44.case_officer")
-    colleague = find_user("psb-44.case_officer2")
+    officer, colleague = find_user("psb-44.case_officer"), find_user("psb-44.case_officer2")
+    with pytest.raises(NotAllowed) as refused:
+        claim_item(police, {}, colleague)
+    assert refused.value.message.startswith(f"Already done by {officer.display_name} on ")
+    assert refused.value.message.endswith(": claimed")
+    with pytest.raises(NotAllowed):
+        release_item(police, {}, colleague)
+    with unit_of_work():
+        release_item(police, {}, officer)
+    assert police.owner_id is None and may_claim(colleague, police)
     with unit_of_work():
         claim_item(police, {}, colleague)
     assert police.owner == colleague
-    with pytest.raises(NotAllowed):
-        release_item(police, {}, find_user("psb-44.case_officer"))
     with unit_of_work():
         release_item(police, {}, colleague)
     assert police.owner_id is None
     events = db.session.scalars(select(AuditEvent.event).where(AuditEvent.object_type == "assignment",
                                                                AuditEvent.object_id == police.id)).all()
-    assert events.count("assignment.claim") == 2 and "assignment.release" in events
+    assert events.count("assignment.claim") == 2 and events.count("assignment.release") == 2
 
 
 def test_the_owner_route_claims_and_refuses_in_words(db_session, login_as):
@@ -82,6 +89,10 @@ def test_the_owner_route_claims_and_refuses_in_words(db_session, login_as):
     police = assignment_of(referral, "psb-44")
     act(police, "receive", "psb-44.case_officer")
     client = login_as("psb-44.case_officer2")
+    taken = client.post(f"/assignments/{police.id}/owner", data={"action": "claim"}, follow_redirects=True)
+    assert f"已由 {find_user('psb-44.case_officer').display_name} 于 " in taken.get_data(as_text=True)
+    with unit_of_work():
+        release_item(police, {}, find_user("psb-44.case_officer"))
     answer = client.post(f"/assignments/{police.id}/owner", data={"action": "claim"})
     assert answer.status_code == 302
     db.session.expire_all()
@@ -92,3 +103,27 @@ def test_the_owner_route_claims_and_refuses_in_words(db_session, login_as):
                           follow_redirects=True)
     assert refused.status_code == 200 and "广东省公安厅" in refused.get_data(as_text=True)
     assert client.post(f"/assignments/{police.id}/owner", data={"action": "steal"}).status_code == 400
+
+
+def test_the_referral_page_shows_owners_and_offers_what_the_predicates_allow(db_session, login_as):
+    referral = routed_referral("44", "psb-44")
+    police = assignment_of(referral, "psb-44")
+    act(police, "receive", "psb-44.case_officer")
+    officer = find_user("psb-44.case_officer")
+    section = f'id="owner-assignment-{police.id}"'
+
+    def row(username):
+        html = login_as(username).get(f"/referrals/{referral.id}").get_data(as_text=True)
+        start = html.index(section)
+        return html[start:html.index("</li>", start)]
+
+    assert officer.display_name in row("edu-44.assessor") and "<form" not in row("edu-44.assessor")
+    assert 'value="release"' in row("psb-44.case_officer") and 'value="claim"' not in row("psb-44.case_officer")
+    assert "<form" not in row("psb-44.case_officer2")
+    approver = row("psb-44.approver")
+    assert 'value="assign"' in approver and "改派" in approver
+    assert f'<option value="{officer.id}" selected>' in approver
+    assert f'value="{find_user("psb-44.case_officer2").id}"' in approver
+    with unit_of_work():
+        release_item(police, {}, officer)
+    assert 'value="claim"' in row("psb-44.case_officer2")

@@ -1,4 +1,4 @@
-"""The top bar is rendered once per user, page, language and minute, and always shows the truth."""
+"""The top bar is rendered once per user, page, language, unread count and minute, and always shows the truth."""
 from __future__ import annotations
 
 import re
@@ -8,7 +8,9 @@ from flask import template_rendered
 
 from casework.accounts.models import UserRole
 from casework.extensions import db
+from casework.notifications.services import mark_all_read, notify_users
 from casework.web import frame
+from tests.factories import find_user, routed_referral
 
 
 @pytest.fixture
@@ -119,3 +121,26 @@ def test_the_bar_is_renewed_every_minute(topbar_renders, browser, monkeypatch):
     page(client)
     page(client)
     assert len(topbar_renders) == rendered + 1
+
+
+def bell(html: str) -> int:
+    found = re.search(r'class="bell[^"]*"[^>]*>[^<]*(?:<span class="count" data-unread="(\d+)">)?', html)
+    assert found, "the top bar has the bell"
+    return int(found.group(1) or 0)
+
+
+def test_the_bell_rises_with_new_notifications_and_falls_after_reading(topbar_renders, browser):
+    client = browser("psb-44.case_officer")
+    officer = find_user("psb-44.case_officer")
+    mark_all_read(officer, {}, officer)
+    db.session.commit()
+    assert bell(page(client)) == 0
+    referral = routed_referral("44", "psb-44")
+    notify_users([officer], "to_receive", referral)
+    db.session.commit()
+    kept = len(topbar_renders)
+    assert bell(page(client)) >= 1
+    assert len(topbar_renders) == kept + 1, "a new count renders a new bar"
+    assert 'href="/notifications"' in page(client)
+    client.post("/notifications/read-all")
+    assert bell(page(client)) == 0

@@ -46,7 +46,9 @@ def test_education_desk_tabs(login_as, user):
     referral_in("closed", intake, due_at=now - timedelta(days=9))
     db.session.commit()
     html = login_as("edu-44.assessor").get("/?tab=all").get_data(as_text=True)
-    assert tab_counts(html) == {"receive": 2, "action": 1, "approval": 1, "due_soon": 1, "overdue": 1}
+    counts = tab_counts(html)
+    assert {key: counts.pop(key) for key in ("mine", "unassigned")}["mine"] == 0  # the intake officer's, if anyone's
+    assert counts == {"receive": 2, "action": 1, "approval": 1, "due_soon": 1, "overdue": 1}
     assert html.count("<tr class=") == 5
 
 
@@ -77,6 +79,29 @@ def test_agency_desk_lists_its_assignments_overdue_first(login_as, user, agency)
     assert re.search(r'<tr class="row-overdue">\s*<td><a [^>]*>' + re.escape(late.number), html)
     overdue = client.get("/?tab=overdue").get_data(as_text=True)
     assert late.number in overdue and soon.number not in overdue
+
+
+def test_mine_and_unassigned_list_the_open_items_by_owner(login_as, user, agency):
+    intake = user("edu-44.intake_officer")
+    officer, colleague = user("psb-44.case_officer"), user("psb-44.case_officer2")
+    mine = assignment_for(referral_in("routed", intake), agency("psb-44"), state="received", owner=officer)
+    theirs = assignment_for(referral_in("routed", intake), agency("psb-44"), state="received", owner=colleague)
+    nobody = assignment_for(referral_in("routed", intake), agency("psb-44"))
+    assignment_for(referral_in("closed", intake), agency("psb-44"), state="closed", owner=officer)
+    db.session.commit()
+    client = login_as("psb-44.case_officer")
+    html = client.get("/?tab=mine").get_data(as_text=True)
+    counts = tab_counts(html)
+    assert counts["mine"] == 1 and counts["unassigned"] == 1
+    assert mine.referral.number in html and theirs.referral.number not in html
+    assert re.search(re.escape(mine.referral.number) + r".*?<td class=\"owner\">" + re.escape(officer.display_name),
+                     html, re.S)
+    unassigned = client.get("/?tab=unassigned").get_data(as_text=True)
+    assert nobody.referral.number in unassigned and mine.referral.number not in unassigned
+    listed = client.get("/?tab=all").get_data(as_text=True)
+    assert colleague.display_name in listed and officer.display_name in listed
+    other = login_as("psb-44.case_officer2").get("/?tab=mine").get_data(as_text=True)
+    assert theirs.referral.number in other and mine.referral.number not in other
 
 
 def test_tabs_are_counted_for_each_user_in_scope(user, agency):

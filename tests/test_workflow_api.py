@@ -42,7 +42,8 @@ def test_fire_moves_the_state_and_answers_the_new_version(db_session, login_as):
     stale = client.post(f"/api/referrals/{referral.id}/fire/withdraw",
                         json={"data": {"reason": "误报"}, "version": body["version"] - 1})
     assert stale.status_code == 409
-    assert stale.get_json()["error"] in ("changed by someone else, reload", "已被他人修改，请刷新后重试")
+    assert stale.get_json()["error"].startswith("已由 edu-44 intake_officer 于 ")
+    assert stale.get_json()["error"].endswith(" 提交，请刷新页面后重试")
 
 
 def test_field_errors_are_400_with_keys(db_session, login_as):

@@ -8,10 +8,12 @@ import pytest
 from casework.accounts.models import UserRole
 from casework.accounts.roles import role_label
 from casework.assignments.models import Disposition, DispositionAction
-from casework.errors import DomainError, NotAllowed
+from casework.errors import ConflictError, DomainError, NotAllowed
 from casework.extensions import db
 from casework.referrals.lifecycle import create_assignment
 from casework.referrals.models import Assessment
+from casework.text import CST
+from casework.unit_of_work import unit_of_work
 from casework.workflow import clocks
 from casework.workflow.engine import available_triggers, fire, lifecycle_for, service_for
 from casework.workflow.models import ClockExtension, Reconsideration
@@ -230,3 +232,24 @@ def test_a_stale_version_is_a_conflict(db_session):
         with db_session.begin_nested():
             fire(referral, "submit", {}, find_user("edu-44.intake_officer"), expected_version=referral.version - 1)
     assert referral.state == "draft"
+
+
+def test_a_step_someone_else_already_took_is_refused_naming_them(db_session, app):
+    referral = new_referral()
+    act(referral, "submit", "edu-44.intake_officer")
+    taken = last_event(referral)
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        error = refuse(referral, "submit", "edu-44.intake_officer")
+    when = taken.occurred_at.astimezone(CST)
+    intake = find_user("edu-44.intake_officer")
+    assert error.message.startswith(f"已由 {intake.display_name} 于 {when.month}月{when.day}日 {when:%H:%M} 提交")
+    assert last_event(referral).payload["reason"] == error.message
+
+
+def test_a_stale_version_names_the_change_made_since(db_session):
+    referral = new_referral()
+    seen = referral.version
+    act(referral, "submit", "edu-44.intake_officer")
+    with pytest.raises(ConflictError) as caught, unit_of_work():
+        fire(referral, "start_assessment", {}, find_user("edu-44.assessor"), expected_version=seen)
+    assert "Already done by edu-44 intake_officer" in caught.value.message

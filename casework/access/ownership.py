@@ -32,8 +32,9 @@ def works_at_desk(user, item) -> bool:
 
 
 def may_claim(user, item) -> bool:
-    """领办: an officer of the desk takes an open item that is not already theirs."""
-    return is_open(item) and works_at_desk(user, item) and item.owner_id != user.id
+    """领办: an officer of the desk takes an open item that has no owner (an approver reassigns an
+    owned one)."""
+    return is_open(item) and item.owner_id is None and works_at_desk(user, item)
 
 
 def may_assign(user, item) -> bool:

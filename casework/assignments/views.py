@@ -13,7 +13,7 @@ from casework.errors import ConflictError, DomainError, NotAllowed, ValidationFa
 from casework.access.loaders import get_assignment_or_404, get_referral_or_404
 from casework.referrals.views import render_referral
 from casework.unit_of_work import transactional
-from casework.workflow.engine import available_triggers, fire
+from casework.workflow.engine import available_triggers, fire, moved_on_step
 
 bp = Blueprint("actions", __name__)
 
@@ -29,7 +29,8 @@ def _apply(kind: str, object_id: int, trigger: str) -> tuple[int, str]:
     obj = LOADERS[kind](object_id, current_user)
     info = next((t for t in available_triggers(obj, current_user) if t.name == trigger), None)
     if info is None:
-        raise NotAllowed(_("This step is not available to you now."), audit=refused_step(obj, trigger))
+        raise NotAllowed(moved_on_step(obj, trigger) or _("This step is not available to you now."),
+                         audit=refused_step(obj, trigger))
     fire(obj, trigger, request.form, current_user, expected_version=request.form.get("version", type=int))
     return _referral_id(kind, obj), str(info.label)
 
@@ -52,8 +53,8 @@ def _fire(kind: str, object_id: int, trigger: str):
             errors = {**errors, "_form": error.message}
         flash(_("Please correct the marked fields."), "error")
         return render_referral(referral, form_errors=errors, failed=(kind, object_id, trigger), status=400)
-    except ConflictError:
-        return render_template("errors/error.html", status=409), 409
+    except ConflictError as error:
+        return render_template("errors/error.html", status=409, message=error.message), 409
     except DomainError as error:
         obj = LOADERS[kind](object_id, current_user)
         flash(error.message, "error")

@@ -1,5 +1,5 @@
 """The inbox's tabs: which states put an item on which tab, read from the declarations
-(``desk`` / ``origin_desk`` of each state in ``workflows/*.toml``), and the clock tabs."""
+(``desk`` / ``origin_desk`` of each state in ``workflows/*.toml``), the owner tabs and the clock tabs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,11 +24,15 @@ TAB_LABELS = {
     "receive": _l("New to receive"),
     "action": _l("Awaiting our action"),
     "approval": _l("Awaiting approval"),
+    "mine": _l("Mine"),
+    "unassigned": _l("Unassigned"),
     "due_soon": _l("Due soon"),
     "overdue": _l("Overdue"),
     "all": _l("All"),
 }
-TAB_ORDER = (*DESK_TABS, "due_soon", "overdue", "all")
+# "mine": open items the user owns at the desk; "unassigned": open items of the desk without an owner.
+OWNER_TABS = ("mine", "unassigned")
+TAB_ORDER = (*DESK_TABS, *OWNER_TABS, "due_soon", "overdue", "all")
 
 
 @dataclass

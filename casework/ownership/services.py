@@ -8,8 +8,9 @@ from casework.audit.services import record_event
 from casework.errors import NotAllowed, ValidationFailed
 from casework.extensions import db
 from casework.notifications.services import notify_users
-from casework.access.ownership import desk_agency_id, may_assign, may_claim, may_release, working_roles
+from casework.access.ownership import desk_agency_id, is_open, may_assign, may_claim, may_release, working_roles
 from casework.text import _
+from casework.workflow.moved_on import done_by, last_change
 
 
 def assignable_users(item) -> list[User]:
@@ -31,8 +32,7 @@ def _change_owner(item, owner: User | None, actor, event: str) -> None:
 def claim_item(item, data: dict, actor) -> None:
     """领办: the officer becomes the owner."""
     if not may_claim(actor, item):
-        raise NotAllowed(_("you cannot take this on: only an officer of %(agency)s can, while it is open",
-                           agency=_desk_name(item)))
+        raise NotAllowed(_claim_refusal(item, actor))
     _change_owner(item, actor, actor, "claim")
 
 
@@ -57,6 +57,18 @@ def release_item(item, data: dict, actor) -> None:
     _change_owner(item, None, actor, "release")
 
 
+def _claim_refusal(item, actor) -> str:
+    """Why a claim is refused: whoever already took it, and when, or who may claim."""
+    if item.owner_id is not None and is_open(item):
+        if item.owner_id == getattr(actor, "id", None):
+            return _("it is already yours")
+        event = last_change(item, changes=("claim", "assign"))
+        if event is not None:
+            return done_by(item, event)
+        return _("%(owner)s already owns it", owner=item.owner.display_name)
+    return _("you cannot take this on: only an officer of %(agency)s can, while it is open", agency=_desk_name(item))
+
+
 def _desk_name(item) -> str:
     return item.origin_agency.name if item.audit_type == "referral" else item.agency.name
 
@@ -64,5 +76,5 @@ def _desk_name(item) -> str:
 def claim_on_first_step(obj, trigger: str, from_state: str, actor, created=()) -> None:
     """After a step: an officer of the desk who acts on an unowned item becomes its owner (whoever
     signs for an assignment handles it unless an approver reassigns it)."""
-    if actor is not None and obj.owner_id is None and may_claim(actor, obj):
+    if actor is not None and may_claim(actor, obj):
         _change_owner(obj, actor, actor, "claim")

@@ -3,7 +3,7 @@
 ``referral_page`` loads the referral with its assignments (and their dispositions, actions and
 notes), targets and assessments, then in one statement each: the notices, the evidence, the
 timeline, the running clocks of the assignments with their extension requests, the takedown
-metrics, every user and agency the page names, and the routing recommendation when a routing
+metrics, every user and agency the page names (the owners too, ``casework.ownership.panel``), and the routing recommendation when a routing
 form is offered. The template reads only this object and the objects it holds (their
 many-to-one links resolve from the session's identity map); it runs no query of its own, so the
 page costs the same number of statements whatever the number of agencies, targets, notices and
@@ -30,6 +30,7 @@ from casework.db_types import database_id
 from casework.evidence.models import Evidence
 from casework.extensions import db
 from casework.notices.models import Notice
+from casework.ownership.panel import OwnerRow, owner_rows
 from casework.referrals import labels
 from casework.referrals.forms import field_options
 from casework.referrals.models import Referral
@@ -121,6 +122,7 @@ class ReferralPage:
     takedown_rows: list = field(default_factory=list)
     correctable_notice_ids: set[int] = field(default_factory=set)
     comments: CommentSection = field(default_factory=CommentSection)
+    owners: list[OwnerRow] = field(default_factory=list)
     may_edit: bool = False
     may_add_evidence: bool = False
     may_import_targets: bool = False
@@ -249,6 +251,7 @@ def load_people(referral: Referral, assignments: list[Assignment], evidence: lis
         ids |= {note.author_id for note in assignment.notes}
         ids |= {d.proposed_by_id for d in assignment.dispositions} | {d.decided_by_id for d in assignment.dispositions}
     ids |= {e.uploaded_by_id for e in evidence} | {x.request.requested_by_id for x in extensions.values()}
+    ids |= {referral.owner_id} | {a.owner_id for a in assignments}
     ids.discard(None)
     if not ids:
         return {}
@@ -307,6 +310,7 @@ def referral_page(referral: Referral, user: User) -> ReferralPage:
         takedown_rows=referral_metrics(referral),
         correctable_notice_ids=correctable,
         comments=comment_section(referral, assignments, user, detail_ids),
+        owners=owner_rows(referral, assignments, user, detail_ids),
         may_edit=may_edit_referral(user, referral),
         may_add_evidence=may_add_evidence(user, referral),
         may_import_targets=may_import_targets(user, referral),

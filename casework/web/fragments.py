@@ -1,4 +1,5 @@
-"""A bounded, thread-safe store of rendered HTML fragments, one per application and purpose.
+"""A bounded, thread-safe store of rendered HTML fragments (and the small values they are made
+from), one per application and purpose.
 
 The key of a fragment must name everything the fragment shows; entries are never invalidated,
 only pushed out by newer ones (least recently used first)."""
@@ -21,16 +22,20 @@ class FragmentCache:
         self._lock = threading.Lock()
 
     def get_or_render(self, key: tuple, render: Callable[[], str]) -> Markup:
+        return self.get_or_compute(key, lambda: Markup(render()))
+
+    def get_or_compute(self, key: tuple, compute: Callable[[], object]):
+        """The value kept under ``key``, computed (and kept) when missing; never None."""
         if not self.size:
-            return Markup(render())
+            return compute()
         with self._lock:
             found = self._store.get(key)
         if found is not None:
             return found
-        rendered = Markup(render())
+        value = compute()
         with self._lock:
-            self._store[key] = rendered
-        return rendered
+            self._store[key] = value
+        return value
 
     def clear(self) -> None:
         with self._lock:

@@ -57,6 +57,7 @@ class ListRow:
     due: str
     overdue: bool
     opened: str
+    owner: str = ""
 
 
 def list_rows(rows, show_url_prefix: str) -> list[ListRow]:
@@ -84,7 +85,8 @@ def list_rows(rows, show_url_prefix: str) -> list[ListRow]:
             url=f"{show_url_prefix}{referral.id}", number=referral.number, title=referral.title,
             state=row.state, state_label=state_labels[row.state, kind],
             origin=referral.origin_agency.name, region=referral.region_code or "",
-            due=day(row.due_at, True), overdue=row.is_overdue, opened=day(referral.created_at)))
+            due=day(row.due_at, True), overdue=row.is_overdue, opened=day(referral.created_at),
+            owner=getattr(row.assignment or referral, "owner_name", None) or ""))
     return result
 
 

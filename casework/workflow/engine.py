@@ -31,10 +31,11 @@ from casework.workflow.fields import FieldSpec, clean_fields, field_specs, plain
 from casework.workflow.guards import GUARDS
 from casework.workflow.lifecycles import Outcome, assignment_ended, lifecycle_for
 from casework.workflow.messages import _
+from casework.workflow.moved_on import moved_on_refusal, stale_version_refusal
 from workflows import DeclarationError, Declarations, Lifecycle, Transition, declarations
 
 __all__ = ["FieldSpec", "TriggerInfo", "Outcome", "available_triggers", "fire", "lifecycle_for",
-           "assignment_ended", "register_services", "build_machines", "on_transition"]
+           "assignment_ended", "register_services", "build_machines", "on_transition", "moved_on_step"]
 
 _SERVICES: dict[str, dict[str, Callable]] = {"referral": {}, "assignment": {}}
 
@@ -224,6 +225,16 @@ def _state_label(lc: Lifecycle, state: str) -> str:
     return found.label.pick(language()) if found else state
 
 
+def moved_on_step(obj, trigger: str) -> str | None:
+    """The refusal of a declared ``trigger`` that ``obj``'s current state no longer allows, naming who
+    moved it on and when (a page shown before that step was taken); None for any other refusal."""
+    lc, machine = lifecycle_for(obj), machine_for(obj)
+    if trigger not in machine.events or obj.state in machine.events[trigger].transitions:
+        return None
+    label = next(t.label for t in lc.transitions if t.trigger == trigger).pick(language())
+    return moved_on_refusal(obj, label, _state_label(lc, obj.state))
+
+
 def _party_refusal(obj, transition: Transition, actor) -> str | None:
     referral = getattr(obj, "referral", obj)
     if transition.party == "agency":
@@ -277,10 +288,9 @@ def fire(obj, trigger: str, data: dict, actor, *, expected_version: int | None =
         raise DomainError(_("unknown action '%(action)s'", action=trigger), audit=audit)
     if obj.state not in machine.events[trigger].transitions:
         label = next(t.label for t in lc.transitions if t.trigger == trigger).pick(language())
-        raise DomainError(_("'%(action)s' is not allowed while the case is '%(state)s'",
-                            action=label, state=_state_label(lc, obj.state)), audit=audit)
+        raise DomainError(moved_on_refusal(obj, label, _state_label(lc, obj.state)), audit=audit)
     if expected_version is not None and int(expected_version) != obj.version:
-        raise ConflictError(audit={**audit, "outcome": "conflict"})
+        raise ConflictError(stale_version_refusal(obj), audit={**audit, "outcome": "conflict"})
     subject = Subject(obj, actor, data if data is not None else {})
     try:
         if not machine.events[trigger].trigger(subject):

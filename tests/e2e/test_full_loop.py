@@ -3,8 +3,10 @@ receives; police decline to file (a second person approves) and are asked to rec
 returns the referral for more material (education supplements and re-sends, telecom then declines),
 cyberspace proposes a disposition that a second person approves, executes it and reports back, market
 regulation decides no penalty (a second person approves); education closes every assignment and the
-referral closes. Ten users of five agencies,
-each in their own browser context. Screenshots go to test-artifacts/screenshots/.
+referral closes. On the way the police officer's bell rises with the routing and falls after reading,
+and the police assignment is released, claimed by a colleague and reassigned by the approver, its
+owner shown on the agency's inbox and the education desk's referral page. Eleven users of five
+agencies, each in their own browser context. Screenshots go to test-artifacts/screenshots/.
 """
 from __future__ import annotations
 
@@ -122,6 +124,27 @@ class Desk:
         flash = self.page.locator(".flash-success")
         assert flash.count() == 1, self.page.locator("main").inner_text()[:1500]
 
+    def bell(self) -> int:
+        """The unread count the top bar's bell shows (0: no count)."""
+        count = self.page.locator("header.topbar a.bell .count")
+        return int(count.inner_text()) if count.count() else 0
+
+    def own(self, referral_id: int, assignment_id: int, action: str, owner: int | None = None,
+            reload: bool = True) -> None:
+        """Claim, assign (to ``owner``) or release an assignment from the referral page's owners card
+        (``reload=False``: from the page as it was shown)."""
+        if reload:
+            self.open(referral_id)
+        row = self.page.locator(f"#owner-assignment-{assignment_id}")
+        if owner is not None:
+            row.locator("select[name=owner]").select_option(str(owner))
+        with self.page.expect_navigation():
+            row.locator(f"button[value={action}]").click()
+
+    def owner_of(self, referral_id: int, assignment_id: int) -> str:
+        self.open(referral_id)
+        return self.page.locator(f"#owner-assignment-{assignment_id} .owner-name").inner_text()
+
     def _submit(self, referral_id: int, form_id: str, fill=None) -> None:
         self.open(referral_id)
         form = self.page.locator(f"form#{form_id}")
@@ -151,6 +174,15 @@ def _state(app, model_name: str, object_id: int) -> str:
     model = {"referral": Referral, "assignment": Assignment}[model_name]
     with app.app_context():
         return db.session.get(model, object_id).state
+
+
+def _user(app, username: str) -> tuple[int, str]:
+    from casework.accounts.models import User
+    from casework.extensions import db
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        return user.id, user.display_name
 
 
 def _agency_id(app, code: str) -> int:
@@ -239,10 +271,22 @@ def test_full_loop(server, browser):
 
     # A second person approves the assessment; the assessor routes with the recommendations.
     approver.act(referral_id, f"referral-{referral_id}-approve_assessment")
+    police.page.goto(f"{base}/")
+    unread_before = police.bell()
     assessor.act(referral_id, f"referral-{referral_id}-route")
     assert _state(app, "referral", referral_id) == "routed"
     ids = _assignment_ids(app, referral_id)
     assert set(ids) == {"cac-44", "ca-44", "psb-44", "amr-44"}
+
+    # The police officer is told: the bell rises, and falls once the notifications are read.
+    police.page.goto(f"{base}/")
+    assert police.bell() >= unread_before + 1
+    police.shot("05a-bell-police")
+    police.page.click("header.topbar a.bell")
+    assert "/notifications" in police.page.url and police.page.locator("tbody tr").count() >= 1
+    with police.page.expect_navigation():
+        police.page.click("form[action='/notifications/read-all'] button")
+    assert police.bell() == 0
 
     # Each agency receives.
     for desk, code in ((cyber, "cac-44"), (telecom, "ca-44"), (police, "psb-44"), (market, "amr-44")):
@@ -252,6 +296,33 @@ def test_full_loop(server, browser):
             desk.shot("05-inbox-agency")
         desk.act(referral_id, f"assignment-{ids[code]}-receive")
     assert _state(app, "referral", referral_id) == "awaiting_feedback"
+
+    # Named owners: whoever received owns the assignment; released, a colleague claims it (a stale
+    # claim is refused naming them), and the police approver reassigns it to the first officer.
+    officer_id, officer_name = _user(app, "psb-44-officer")
+    colleague_id, colleague_name = _user(app, "psb-44-officer2")
+    police_asg = ids["psb-44"]
+    assert police.owner_of(referral_id, police_asg) == officer_name
+    police.own(referral_id, police_asg, "release")
+    assert police.page.locator(".flash-success").count() == 1
+    police.open(referral_id)  # shown with the claim button ...
+    colleague = Desk(browser, base, "psb-44-officer2")
+    colleague.own(referral_id, police_asg, "claim")
+    assert colleague.owner_of(referral_id, police_asg) == colleague_name
+    police.own(referral_id, police_asg, "claim", reload=False)  # ... which is now stale
+    refusal = police.page.locator(".flash-error").inner_text()
+    assert refusal.startswith(f"已由 {colleague_name} 于 ") and refusal.endswith(" 领办"), refusal
+    police.shot("05b-claim-refused")
+    police_approver.own(referral_id, police_asg, "assign", owner=officer_id)
+    assert police_approver.owner_of(referral_id, police_asg) == officer_name
+    police_approver.shot("05c-reassigned")
+    police.page.goto(f"{base}/?tab=mine")
+    mine = police.page.locator("table.list tbody")
+    assert "“秒过网课”代刷应用及网店" in mine.inner_text() and officer_name in mine.inner_text()
+    police.shot("05d-inbox-mine")
+    assert approver.owner_of(referral_id, police_asg) == officer_name
+    approver.shot("05e-owner-at-education")
+    colleague.context.close()
 
     # Police decline to file; education asks for reconsideration; the police approver upholds.
     police.act(referral_id, f"assignment-{ids['psb-44']}-decline_filing",
