@@ -61,7 +61,8 @@ def run_once(code: str, cwd: Path, env: dict) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one fresh process running ``code`` in ``cwd``."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run([PYTHON, "-c", code], cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([PYTHON, "-c", code], cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
