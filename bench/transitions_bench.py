@@ -57,7 +57,8 @@ def bench_config(url: str, tmp: Path, notices: bool = True) -> dict:
     return {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
             "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "TESTING": True,
             "AUDIT_KEYS": "bench-1:" + "b" * 64, "AUDIT_CHECKPOINT_DIR": str(tmp / "checkpoints"),
-            "AUDIT_CHECKPOINT_SECONDS": 0, "EVIDENCE_DIR": str(tmp / "evidence"), "ISSUE_NOTICES": notices}
+            "AUDIT_CHECKPOINT_SECONDS": 0, "EVIDENCE_DIR": str(tmp / "evidence"), "ISSUE_NOTICES": notices,
+            "TWO_FACTOR_ENFORCED": False}  # the browser-like writer logs in with a password, as the tests do
 
 
 # --- set-up ------------------------------------------------------------------------------------
@@ -69,7 +70,7 @@ def _bench_agency(i: int, moe: Agency) -> Agency:
     db.session.add(agency)
     for role in ROLES:
         db.session.add(User(username=f"edu-b{i}.{role}", display_name=f"edu-b{i} {role}", agency=agency,
-                            password_hash=hash_password(PASSWORD), session_token="t0",
+                            password_hash=hash_password(PASSWORD),
                             role_rows=[UserRole(role=role)]))
     db.session.flush()
     return agency

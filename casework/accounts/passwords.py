@@ -1,5 +1,6 @@
 """argon2id hashing and the password rules (length and character classes, set by the policy)."""
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -52,5 +53,8 @@ def temporary_password(min_length: int = MIN_LENGTH) -> str:
     return f"{body}-{secrets.choice('23456789')}{secrets.choice('ABCDEFGHJKMNPQRSTUVWXYZ')}"
 
 
-# A hash to verify against when the user does not exist, so timing does not reveal it.
-DUMMY_HASH = _hasher.hash("not-a-real-password-0A!")
+@cache
+def dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so timing does not reveal it
+    (computed at the first such login, not at import: an argon2 hash takes a quarter second)."""
+    return _hasher.hash("not-a-real-password-0A!")

@@ -10,7 +10,7 @@ from casework.accounts.counters import count_failed_login
 from casework.text import _
 from casework.accounts.models import PasswordHistory, RecoveryCode, User, UserRole
 from casework.accounts.passwords import (
-    DUMMY_HASH, hash_password, needs_rehash, password_problem, temporary_password, verify_password,
+    dummy_hash, hash_password, needs_rehash, password_problem, temporary_password, verify_password,
 )
 from casework.accounts.policy import current_policy
 from casework.accounts.roles import Role, check_role_combination
@@ -78,7 +78,7 @@ def authenticate(username: str, password: str, source: str = "") -> User:
     """
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        verify_password(DUMMY_HASH, password)
+        verify_password(dummy_hash(), password)
         count_failed_login(source)
         record_event("auth.login", None, outcome="refused", actor_name=username[:64],
                      payload={"reason": "unknown user", "source": source[:64]})

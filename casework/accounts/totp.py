@@ -12,8 +12,6 @@ import secrets
 import time
 
 import pyotp
-import qrcode
-import qrcode.image.svg
 from sqlalchemy import delete, select
 
 from casework.accounts.models import RecoveryCode, User
@@ -38,6 +36,8 @@ def provisioning_uri(secret: str, username: str) -> str:
 
 def qr_data_uri(text: str) -> str:
     """The QR code of ``text`` as an inline SVG data URI (no outside service sees the secret)."""
+    import qrcode.image.svg  # qrcode and PIL load only when someone enrols, not at start-up
+
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)

@@ -12,7 +12,6 @@ import io
 import re
 import warnings
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
 from casework.accounts.models import User, UserRole
@@ -158,6 +157,8 @@ def upload_seal(agency: Agency, data: dict, actor: User) -> AgencySeal:
 
 
 def _check_png(image: bytes) -> tuple[int, int]:
+    from PIL import Image, UnidentifiedImageError  # PIL loads only when a seal is uploaded, not at start-up
+
     def refuse(message: str):
         raise ValidationFailed({"image": message})
 

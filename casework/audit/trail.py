@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from sqlalchemy import false, or_, select
 
 from casework.accounts.models import User
@@ -356,6 +355,8 @@ def to_csv(rows: list[TrailRow]) -> bytes:
 
 
 def to_xlsx(rows: list[TrailRow]) -> bytes:
+    from openpyxl import Workbook  # openpyxl (0.1 s) loads only for an XLSX export, not at start-up
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(str(_l("Audit trail")))
     sheet.append(export_header())

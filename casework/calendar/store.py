@@ -54,8 +54,13 @@ def library_calendar() -> HolidayCalendar:
                            frozenset(chinese_calendar.workdays))
 
 
+# The calendar's tables as Core tables: reading them needs no ORM mapper set up, so the start-up
+# check (``calendar.startup``) does not configure every mapper of the app before it serves.
+YEARS, DAYS = CalendarYear.__table__, CalendarDay.__table__
+
+
 def _signature() -> tuple:
-    return tuple(db.session.execute(select(func.count(), func.max(CalendarYear.entered_at))).one())
+    return tuple(db.session.connection().execute(select(func.count(), func.max(YEARS.c.entered_at))).one())
 
 
 def current_calendar() -> HolidayCalendar:
@@ -67,8 +72,9 @@ def current_calendar() -> HolidayCalendar:
     signature = _signature()
     with _lock:
         if _cached is None or _cached[0] != signature:
-            years = frozenset(db.session.scalars(select(CalendarYear.year)))
-            rows = db.session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+            connection = db.session.connection()
+            years = frozenset(connection.scalars(select(YEARS.c.year)))
+            rows = connection.execute(select(DAYS.c.day, DAYS.c.kind)).all()
             _cached = (signature, HolidayCalendar(
                 years, frozenset(d for d, k in rows if k == "holiday"), frozenset(d for d, k in rows if k == "workday")))
         calendar = _cached[1]

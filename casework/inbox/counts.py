@@ -113,14 +113,15 @@ def install_counter_hooks() -> None:
 
 
 def apply_deltas(connection, deltas: Counter[Key]) -> None:
-    """Add ``deltas`` to the counter rows in key order (one upsert per changed row).
+    """Add ``deltas`` to the counter rows in key order (one upsert of every changed row).
 
     State and agency columns of the counted models keep their previous value on change
     (``active_history``), so a key is complete unless the object never had one."""
     table = DeskCount.__table__
-    for (agency_id, subject, state), delta in sorted((k, d) for k, d in deltas.items() if d and None not in k):
-        upsert(connection, table, {"agency_id": agency_id, "subject": subject, "state": state, "count": delta},
-               ["agency_id", "subject", "state"], lambda excluded: {"count": table.c.count + excluded.count})
+    rows = [{"agency_id": agency_id, "subject": subject, "state": state, "count": delta}
+            for (agency_id, subject, state), delta in sorted((k, d) for k, d in deltas.items() if d and None not in k)]
+    upsert(connection, table, rows, ["agency_id", "subject", "state"],
+           lambda excluded: {"count": table.c.count + excluded.count})
 
 
 def live_counts() -> dict[Key, int]:

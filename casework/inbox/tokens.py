@@ -9,15 +9,13 @@ every token. The session hooks are installed by ``install_token_hooks`` (``init_
 """
 from __future__ import annotations
 
-import secrets
-
-from sqlalchemy import event, inspect, select, union
+from sqlalchemy import String, cast, event, func, inspect, select, union
 from sqlalchemy.orm import Session
 
 from casework.agencies.models import Agency
 from casework.assignments.models import Assignment
 from casework.db_session import before_outermost_commit
-from casework.db_upsert import upsert
+from casework.db_upsert import upsert_from_select
 from casework.extensions import db
 from casework.inbox.models import DeskToken
 from casework.referrals.models import Referral
@@ -48,12 +46,11 @@ def _renew(session: Session) -> None:
     if not touched:
         return
     agencies, referrals = touched
-    if referrals:
-        ids = list(referrals)
-        agencies |= set(session.scalars(union(
-            select(Referral.origin_agency_id).where(Referral.id.in_(ids)),
-            select(Assignment.agency_id).where(Assignment.referral_id.in_(ids)))))
-    renew_tokens(session.connection(), agencies)
+    ids = sorted(referrals)
+    renew_tokens(session.connection(), union(
+        select(Agency.id.label("agency_id")).where(Agency.id.in_(sorted(agencies))),
+        select(Referral.origin_agency_id).where(Referral.id.in_(ids)),
+        select(Assignment.agency_id).where(Assignment.referral_id.in_(ids))))
 
 
 def _forget(session: Session, previous_transaction) -> None:
@@ -68,12 +65,22 @@ def install_token_hooks() -> None:
     before_outermost_commit(_renew)
 
 
+def _random_token(dialect: str):
+    """16 random hexadecimal digits, drawn by the database."""
+    if dialect == "postgresql":
+        return func.substr(func.replace(cast(func.gen_random_uuid(), String), "-", ""), 1, 16)
+    return func.lower(func.hex(func.randomblob(8)))
+
+
 def renew_tokens(connection, agency_ids) -> None:
-    """Give each agency a new random token, in agency order (one row each)."""
-    for agency_id in sorted(a for a in agency_ids if a is not None):
-        upsert(connection, DeskToken.__table__, {"agency_id": agency_id, "token": secrets.token_hex(8)},
-               ["agency_id"], lambda excluded: {"token": excluded.token})
+    """Give each agency of ``agency_ids`` (a SELECT of one column) a new random token, in agency
+    order, in one statement."""
+    found = agency_ids.subquery()
+    agency = found.c[0]
+    rows = select(agency, _random_token(connection.dialect.name)).where(agency.is_not(None)).order_by(agency)
+    upsert_from_select(connection, DeskToken.__table__, ["agency_id", "token"], rows, ["agency_id"],
+                       lambda excluded: {"token": excluded.token})
 
 
 def renew_all_tokens() -> None:
-    renew_tokens(db.session.connection(), db.session.scalars(select(Agency.id)))
+    renew_tokens(db.session.connection(), select(Agency.id))

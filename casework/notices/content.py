@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -375,8 +375,6 @@ def _due_date(value) -> str:
     except ValueError:
         return ""
     if moment.tzinfo is None:
-        from datetime import timezone
-
         moment = moment.replace(tzinfo=timezone.utc)
     return chinese_date(moment)
 

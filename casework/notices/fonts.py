@@ -8,6 +8,7 @@ characters in names and companies.
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import logging
@@ -78,10 +79,25 @@ def fc_match_file(pattern: str) -> tuple[str, int] | None:
     return path, int(index or 0)
 
 
+@lru_cache(maxsize=1)
+def installed_families() -> tuple[str, ...]:
+    """Every family name fontconfig lists, lower-cased (one ``fc-list`` call)."""
+    try:
+        out = subprocess.run(["fc-list", "--format=%{family}\n"], capture_output=True, text=True, timeout=10,
+                             check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return tuple(name.strip().lower() for line in out.splitlines() for name in line.split(","))
+
+
 def installed_chain_files() -> list[tuple[str, int]]:
-    """Font files of the chain's families that are installed, in chain order, without duplicates."""
+    """Font files of the chain's families that are installed, in chain order, without duplicates
+    (``fc-match`` asked only for the families ``fc-list`` shows: the licensed ones are often absent)."""
     found = []
+    families = installed_families()
     for name in CHAIN_NAMES:
+        if not any(name.lower() in family for family in families):
+            continue
         match = fc_match_file(name)
         if match and match not in found:
             found.append(match)
@@ -89,7 +105,7 @@ def installed_chain_files() -> list[tuple[str, int]]:
 
 
 def _hb():
-    from cffi import FFI
+    from cffi import FFI  # cffi and its C parser load only when a font is subset, not at start-up
 
     ffi = FFI()
     ffi.cdef("""
@@ -112,11 +128,13 @@ def _hb():
 
 
 def harfbuzz_subset_available() -> bool:
+    """Whether HarfBuzz and HarfBuzz-subset load (with ctypes: the C declarations of ``_hb`` take
+    cffi's parser a tenth of a second, paid only when a font is subset)."""
     try:
-        _hb()
-    except (OSError, ImportError, AttributeError):
+        ctypes.CDLL("libharfbuzz.so.0")
+        return hasattr(ctypes.CDLL("libharfbuzz-subset.so.0"), "hb_subset_or_fail")
+    except OSError:
         return False
-    return True
 
 
 def subset_with_harfbuzz(path: str, index: int, codepoints: list[int]) -> bytes:
@@ -146,7 +164,7 @@ def subset_with_harfbuzz(path: str, index: int, codepoints: list[int]) -> bytes:
 
 
 def _rename(font_bytes: bytes, family: str, weight: int) -> bytes:
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # fontTools loads only when the common font is built
 
     font = TTFont(io.BytesIO(font_bytes), lazy=True)
     style = "Bold" if weight >= 700 else "Regular"
@@ -203,7 +221,7 @@ def _cached_subset(cache_dir: Path, source: tuple[str, int], weight: int) -> Pat
 @lru_cache(maxsize=1)
 def covered_codepoints() -> frozenset[int]:
     """Every character some installed font of the chain can draw."""
-    from fontTools.ttLib import TTFont
+    from fontTools.ttLib import TTFont  # fontTools loads only when a notice's characters are checked
 
     covered: set[int] = set()
     for path, index in installed_chain_files():

@@ -46,8 +46,7 @@ def font_faces() -> list[dict]:
 
 
 def qr_data_uri(url: str) -> str:
-    import qrcode
-    import qrcode.image.svg
+    import qrcode.image.svg  # qrcode and PIL load at the first notice, not at start-up
 
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=0)
     svg = image.to_string()
@@ -57,7 +56,7 @@ def qr_data_uri(url: str) -> str:
 def _font_configuration():
     global _font_config
     if _font_config is None:
-        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.text.fonts import FontConfiguration  # WeasyPrint (0.5 s) loads at the first render
 
         _font_config = FontConfiguration()
     return _font_config
@@ -65,7 +64,7 @@ def _font_configuration():
 
 def _fetcher(allowed_dir: Path):
     """Only data: URIs and our own font files may be loaded while rendering."""
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher  # WeasyPrint (0.5 s) loads at the first render, not at start-up
 
     allowed = allowed_dir.resolve().as_uri() + "/"
 
@@ -103,7 +102,7 @@ def html_to_pdf(html: str, *, attachment_json: bytes | None = None, attachment_n
                 enclosures: list[tuple[str, bytes]] = ()) -> Rendered:
     """Render one HTML document; with ``attachment_json``, embed it as an associated file, and
     each (file name, PDF bytes) of ``enclosures`` as a supplement (the letter's 附件)."""
-    from weasyprint import HTML, Attachment
+    from weasyprint import HTML, Attachment  # WeasyPrint (0.5 s) loads at the first render, not at start-up
 
     attachments = []
     if attachment_json is not None:

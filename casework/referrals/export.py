@@ -5,8 +5,6 @@ import csv
 import io
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from casework.referrals.labels import join_words, state_label
 from casework.referrals.models import Referral
@@ -47,10 +45,14 @@ def to_csv(referrals: list[Referral]) -> bytes:
 
 def _xlsx_cell(value: str) -> str:
     """Spreadsheet XML cannot hold most control characters: each is written as U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # openpyxl (0.1 s) loads only for an XLSX export
+
     return ILLEGAL_CHARACTERS_RE.sub("\ufffd", _safe_cell(value))
 
 
 def to_xlsx(referrals: list[Referral]) -> bytes:
+    from openpyxl import Workbook  # openpyxl (0.1 s) loads only for an XLSX export, not at start-up
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Referrals"))
     sheet.append(header())

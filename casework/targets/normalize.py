@@ -18,13 +18,19 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import idna
-import tldextract
 
 from casework.targets.text import _
 
-_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _DOTS = str.maketrans({"。": ".", "．": ".", "｡": "."})
+
+
+@lru_cache(maxsize=1)
+def public_suffixes():
+    """The public suffix list (tldextract's bundled snapshot), read at the first URL checked."""
+    import tldextract  # tldextract, its PSL and requests (0.15 s) load at the first URL, not at start-up
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
 
 def _clean(text: str | None) -> str:
@@ -45,7 +51,7 @@ def normalize_host(host: str) -> dict:
         raise ValueError(_("Invalid host name %(host)s.", host=host)) from None
     if len(ascii_host) > 253 or any(not label for label in ascii_host.split(".")):
         raise ValueError(_("Invalid host name %(host)s.", host=host))
-    parts = _SUFFIXES(ascii_host)
+    parts = public_suffixes()(ascii_host)
     if not parts.domain or not parts.suffix:
         raise ValueError(_("%(host)s is not a domain under a public suffix (like example.cn).", host=host))
     return {

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from casework.calendar import periods
 from casework.calendar.store import current_calendar
@@ -94,22 +95,26 @@ def responsible_agency_id(subject, rule: ClockRule) -> int:
 
 
 def running_clocks(subject) -> list[Clock]:
+    """The subject's running clocks with their extension requests, in one query."""
     if subject.id is None:
         return []
     kind, ident = subject_ref(subject)
     return list(db.session.scalars(
-        select(Clock).where(Clock.subject_type == kind, Clock.subject_id == ident, Clock.stopped_at.is_(None))
+        select(Clock).options(joinedload(Clock.extensions))
+        .where(Clock.subject_type == kind, Clock.subject_id == ident, Clock.stopped_at.is_(None))
         .order_by(Clock.id)
-    ))
+    ).unique())
 
 
-def running_clock(subject, rule: str) -> Clock | None:
-    return next((c for c in running_clocks(subject) if c.rule == rule), None)
+def running_clock(subject, rule: str, running: list[Clock] | None = None) -> Clock | None:
+    """The running clock of ``rule`` (among ``running`` when the caller has loaded them)."""
+    return next((c for c in (running_clocks(subject) if running is None else running) if c.rule == rule), None)
 
 
-def start_clock(subject, rule_name: str, *, now: datetime | None = None) -> Clock:
-    """Start ``rule_name`` on ``subject`` (a running clock of the same rule is restarted)."""
-    stop_clock(subject, rule_name, now=now)
+def start_clock(subject, rule_name: str, *, now: datetime | None = None, running: list[Clock] | None = None) -> Clock:
+    """Start ``rule_name`` on ``subject`` (a running clock of the same rule is restarted). Given the
+    subject's ``running`` clocks, keeps that list current and leaves the insert to the next flush."""
+    stop_clock(subject, rule_name, now=now, running=running)
     now = now or utcnow()
     rule = effective_rule(rule_name)
     due = compute_due(now, rule.unit, rule.amount)
@@ -118,13 +123,19 @@ def start_clock(subject, rule_name: str, *, now: datetime | None = None) -> Cloc
                   responsible_agency_id=responsible_agency_id(subject, rule), started_at=now,
                   due_at=due.at, calendar_note=due.note)
     db.session.add(clock)
-    db.session.flush()
+    if running is None:
+        db.session.flush()
+    else:
+        running.append(clock)
     return clock
 
 
-def stop_clock(subject, rule_name: str, *, now: datetime | None = None) -> Clock | None:
-    clock = running_clock(subject, rule_name)
+def stop_clock(subject, rule_name: str, *, now: datetime | None = None,
+               running: list[Clock] | None = None) -> Clock | None:
+    clock = running_clock(subject, rule_name, running)
     if clock is not None:
+        if running is not None:
+            running.remove(clock)
         clock.stopped_at = now or utcnow()
         for request in clock.extensions:
             if request.state == "requested":
@@ -132,9 +143,9 @@ def stop_clock(subject, rule_name: str, *, now: datetime | None = None) -> Clock
     return clock
 
 
-def sync_subject(subject) -> None:
+def sync_subject(subject, running: list[Clock] | None = None) -> None:
     """Copy the earliest running due date and the overdue flag onto the subject (inbox columns)."""
-    clocks = running_clocks(subject)
+    clocks = running_clocks(subject) if running is None else running
     due = min((c.due_at for c in clocks), default=None)
     overdue = any(c.overdue for c in clocks)
     if subject.due_at != due:

@@ -32,6 +32,7 @@ from casework.workflow.guards import GUARDS
 from casework.workflow.lifecycles import Outcome, assignment_ended, lifecycle_for
 from casework.workflow.messages import _
 from casework.workflow.moved_on import moved_on_refusal, stale_version_refusal
+from casework.workflow.models import Clock, ClockExtension
 from workflows import DeclarationError, Declarations, Lifecycle, Transition, declarations
 
 __all__ = ["FieldSpec", "TriggerInfo", "Outcome", "available_triggers", "fire", "lifecycle_for",
@@ -151,20 +152,33 @@ def _run_service(event: EventData) -> None:
         subject.outcome = service(subject.obj, subject.cleaned, subject.actor) or Outcome()
 
 
+def _clocks_touched(session) -> bool:
+    """Whether the step's service started, changed or extended a clock itself."""
+    return any(isinstance(o, (Clock, ClockExtension)) for o in (*session.new, *session.dirty))
+
+
 def _run_clocks(event: EventData) -> None:
+    """Stop and start the declared clocks and copy the earliest due date onto the subject: the
+    subject's running clocks read once (with their extensions), written with the step's own changes
+    at the next flush; nothing read when the step touches no clock."""
     subject, transition = event.model, event.transition.declared
-    obj = subject.obj
-    db.session.flush()
-    now = utcnow()
-    for rule in transition.stops:
-        clocks.stop_clock(obj, rule, now=now)
-    for rule in transition.starts:
-        clocks.start_clock(obj, rule, now=now)
+    obj, session, now = subject.obj, db.session, utcnow()
+    touched = _clocks_touched(session)
+    if subject.outcome.created or touched:
+        session.flush()  # new items need their ids for their clocks; clocks the service changed are read back
+    if transition.stops or transition.starts or touched:
+        with session.no_autoflush:  # the step's changes are written together at the next flush
+            running = clocks.running_clocks(obj)
+            for rule in transition.stops:
+                clocks.stop_clock(obj, rule, now=now, running=running)
+            for rule in transition.starts:
+                clocks.start_clock(obj, rule, now=now, running=running)
+            clocks.sync_subject(obj, running)
     for created in subject.outcome.created:
+        running = clocks.running_clocks(created)
         for rule in lifecycle_for(created).initial_clocks:
-            clocks.start_clock(created, rule, now=now)
-        clocks.sync_subject(created)
-    clocks.sync_subject(obj)
+            clocks.start_clock(created, rule, now=now, running=running)
+        clocks.sync_subject(created, running)
 
 
 def _record(event: EventData) -> None:
@@ -236,11 +250,11 @@ def moved_on_step(obj, trigger: str) -> str | None:
 
 
 def _party_refusal(obj, transition: Transition, actor) -> str | None:
-    referral = getattr(obj, "referral", obj)
     if transition.party == "agency":
         if actor.agency_id != obj.agency_id:
             return _("only %(agency)s handles this assignment", agency=obj.agency.name)
         return None
+    referral = getattr(obj, "referral", obj)
     origin = referral.origin_agency
     if actor.agency.kind == declarations().referring_kind() and (actor.agency_id == origin.id or actor.agency.is_above(origin)):
         return None
@@ -296,8 +310,8 @@ def fire(obj, trigger: str, data: dict, actor, *, expected_version: int | None =
         if not machine.events[trigger].trigger(subject):
             error, message = subject.refusal
             raise error(message, audit=audit)
-        if obj.audit_type == "assignment":
-            run_automatic(obj.referral)
+        if obj.audit_type == "assignment" and (obj.state != subject.from_state or subject.outcome.created):
+            run_automatic(obj.referral)  # only a step that moved an assignment can let the referral move on
     except StaleDataError as exc:
         raise ConflictError() from exc
     except OperationalError as exc:

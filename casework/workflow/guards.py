@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
+from casework.assignments.models import Assignment
 from casework.audit.models import AuditEvent
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.workflow import clocks
-from casework.workflow.lifecycles import assignment_ended
 from casework.workflow.messages import _
+from workflows import declarations
 
 
 def has_targets(obj, actor, data) -> str | None:
@@ -35,14 +36,26 @@ def assessment_finds_no_referral(obj, actor, data) -> str | None:
     return None if assessment and assessment.conclusion != "refer" else _("the assessment recommends referral")
 
 
+def _assignment_tally(referral) -> tuple[int, int, int]:
+    """How many assignments the referral has, how many of them are still running (not in a declared
+    terminal state) and how many of those are not received yet: one aggregate query, no rows loaded."""
+    running = Assignment.state.not_in(sorted(declarations().terminal_states("assignment")))
+    unreceived = running & Assignment.received_at.is_(None)
+    total, still_running, not_received = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((running, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((unreceived, 1), else_=0)), 0))
+        .where(Assignment.referral_id == referral.id)).one()
+    return total, still_running, not_received
+
+
 def all_assignments_received(obj, actor, data) -> str | None:
-    pending = [a for a in obj.assignments if a.received_at is None and not assignment_ended(a)]
-    return None if obj.assignments and not pending else _("not every agency has received the referral")
+    total, _running, not_received = _assignment_tally(obj)
+    return None if total and not not_received else _("not every agency has received the referral")
 
 
 def all_assignments_ended(obj, actor, data) -> str | None:
-    running = [a for a in obj.assignments if not assignment_ended(a)]
-    return None if obj.assignments and not running else _("some assignments are still running")
+    total, running, _not_received = _assignment_tally(obj)
+    return None if total and not running else _("some assignments are still running")
 
 
 def not_proposer(obj, actor, data) -> str | None:
