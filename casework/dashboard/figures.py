@@ -180,7 +180,8 @@ def _back_online(referral_ids) -> tuple[int, list[BackOnline]]:
 
 
 def overview(user: User, filters: SearchFilters, now: datetime | None = None) -> Overview:
-    """The figures of ``user``'s scope under ``filters`` (province and period), in eight statements."""
+    """The figures of ``user``'s scope under ``filters`` (province and period): seven statements,
+    and the scope's own (``referral_scope``)."""
     now = now or utcnow()
     referral_ids = _referral_ids(user, filters)
     assignment_ids = _assignment_ids(user, referral_ids)

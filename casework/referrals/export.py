@@ -18,6 +18,7 @@ from casework.referrals.labels import choice_label, join_words, state_label, tar
 from casework.referrals.models import Referral
 from casework.referrals.queries import referral_is_late
 from casework.web.i18n import format_datetime, local_time
+from casework.web.template_globals import target_status_label
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 UNSAFE_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f"*/:<>?\\|\s]+')
@@ -73,13 +74,13 @@ def action_rows(referral: Referral) -> list[list]:
         target = action.target
         acted.add(target.id)
         rows.append([referral.number, target_kind_label(target.kind), target.name, target.key,
-                     choice_label(target.status), assignment.agency.name, state_label(assignment.state),
+                     target_status_label(target.status), assignment.agency.name, state_label(assignment.state),
                      _name(assignment.owner), choice_label(action.action), choice_label(action.outcome),
                      action.executed_at])
     for target in referral.targets:
         if target.id not in acted:
             rows.append([referral.number, target_kind_label(target.kind), target.name, target.key,
-                         choice_label(target.status), "", "", "", "", "", None])
+                         target_status_label(target.status), "", "", "", "", "", None])
     return rows
 
 
