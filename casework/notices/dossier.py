@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import time
 import zipfile
@@ -25,6 +26,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from casework.db_types import utcnow
+from casework.evidence.models import Evidence
+from casework.evidence.storage import open_stored
 from casework.extensions import db
 from casework.notices.content import chinese_date, document_kind
 from casework.notices.models import Notice
@@ -35,6 +38,7 @@ ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 FORMATS = ("pdf", "zip")
 DEFAULT_TIME_BUDGET_SECONDS = 20
 DEFAULT_CACHE_MB = 256
+UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f"*/:<>?\\|]+')
 
 
 class DossierTooSlow(Unavailable):
@@ -63,11 +67,18 @@ class Dossier:
     summary_pdf: bytes
     notices: list[Notice]
     pages: int
+    evidence: list[Evidence] = ()
 
 
 def referral_notices(referral) -> list[Notice]:
     return list(db.session.scalars(
         select(Notice).where(Notice.referral_id == referral.id).order_by(Notice.issued_at, Notice.id)))
+
+
+def referral_evidence(referral) -> list[Evidence]:
+    """The referral's evidence files: whoever may see the referral may see them all
+    (``casework.access.loaders.get_evidence_or_404``)."""
+    return list(db.session.scalars(select(Evidence).where(Evidence.referral_id == referral.id).order_by(Evidence.id)))
 
 
 def dossier_rows(notices: list[Notice]) -> list[dict]:
@@ -78,14 +89,17 @@ def dossier_rows(notices: list[Notice]) -> list[dict]:
              "superseded_by": n.superseded_by.document_number if n.superseded_by else ""} for n in notices]
 
 
-def build_dossier(referral, notices: list[Notice] | None = None, deadline: Deadline = NO_DEADLINE) -> Dossier:
-    """Render the summary page for ``referral`` (its notices: all, or those given, in issue order)."""
+def build_dossier(referral, notices: list[Notice] | None = None, deadline: Deadline = NO_DEADLINE,
+                  evidence: list[Evidence] | None = None) -> Dossier:
+    """Render the summary page for ``referral`` (its notices: all, or those given, in issue order;
+    its evidence files: all, or those given)."""
     notices = referral_notices(referral) if notices is None else notices
+    evidence = referral_evidence(referral) if evidence is None else evidence
     html = render_template("notices/dossier_summary.html", **style_context(), referral=referral,
                            rows=dossier_rows(notices), generated=chinese_date(utcnow()))
     summary = html_to_pdf(html, pdf_variant=None)
     deadline.check()
-    return Dossier(summary.pdf, notices, summary.pages + sum(n.page_count for n in notices))
+    return Dossier(summary.pdf, notices, summary.pages + sum(n.page_count for n in notices), evidence)
 
 
 def dossier_pdf(dossier: Dossier, deadline: Deadline = NO_DEADLINE) -> bytes:
@@ -102,7 +116,7 @@ def dossier_pdf(dossier: Dossier, deadline: Deadline = NO_DEADLINE) -> bytes:
 
 def dossier_zip(dossier: Dossier, referral, deadline: Deadline = NO_DEADLINE) -> bytes:
     out = io.BytesIO()
-    manifest = {"referral": referral.number, "notices": []}
+    manifest = {"referral": referral.number, "notices": [], "evidence": []}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(zipfile.ZipInfo("00-summary.pdf", ZIP_DATE), dossier.summary_pdf)
         for index, notice in enumerate(dossier.notices, start=1):
@@ -111,15 +125,42 @@ def dossier_zip(dossier: Dossier, referral, deadline: Deadline = NO_DEADLINE) ->
             deadline.check()
             manifest["notices"].append({"file": name, "document_number": notice.document_number,
                                         "kind": notice.kind, "sha256": notice.sha256})
+        for index, evidence in enumerate(dossier.evidence, start=1):
+            manifest["evidence"].append(_write_evidence(archive, index, evidence))
+            deadline.check()
         archive.writestr(zipfile.ZipInfo("manifest.json", ZIP_DATE),
                          json.dumps(manifest, ensure_ascii=False, indent=1))
     return out.getvalue()
 
 
+def _evidence_name(index: int, evidence: Evidence) -> str:
+    original = UNSAFE_IN_NAME.sub("_", evidence.original_filename).strip(". ") or "file"
+    return f"evidence/{index:02d}-{original}"
+
+
+def _write_evidence(archive: zipfile.ZipFile, index: int, evidence: Evidence) -> dict:
+    """Copy one stored evidence file into the archive (in chunks); its entry of the index, with the
+    SHA-256 recorded at upload and whether the copied bytes still have it."""
+    name = _evidence_name(index, evidence)
+    entry = {"file": name, "original_filename": evidence.original_filename, "content_type": evidence.content_type,
+             "size": evidence.size, "sha256": evidence.sha256}
+    digest = hashlib.sha256()
+    try:
+        with open_stored(evidence.storage_key) as source, \
+                archive.open(zipfile.ZipInfo(name, ZIP_DATE), "w", force_zip64=evidence.size >= 1 << 31) as sink:
+            for chunk in iter(lambda: source.read(1 << 16), b""):
+                digest.update(chunk)
+                sink.write(chunk)
+    except FileNotFoundError:
+        return {**entry, "file": None, "missing": True}
+    return {**entry, "sha256_verified": digest.hexdigest() == evidence.sha256}
+
+
 def export_dossier(referral, notices: list[Notice], fmt: str) -> bytes:
     """The dossier of ``referral`` with ``notices`` as ``fmt`` bytes: from the cache, or built within
     the time budget and then cached."""
-    key = cache_key(referral, notices, fmt)
+    evidence = referral_evidence(referral) if fmt == "zip" else []
+    key = cache_key(referral, notices, fmt, evidence)
     cached = _cache_dir() / f"{key}.{fmt}"
     try:
         body = cached.read_bytes()
@@ -129,16 +170,17 @@ def export_dossier(referral, notices: list[Notice], fmt: str) -> bytes:
         os.utime(cached)
         return body
     deadline = Deadline(current_app.config.get("DOSSIER_TIME_BUDGET_SECONDS", DEFAULT_TIME_BUDGET_SECONDS))
-    built = build_dossier(referral, notices, deadline)
+    built = build_dossier(referral, notices, deadline, evidence)
     body = dossier_pdf(built, deadline) if fmt == "pdf" else dossier_zip(built, referral, deadline)
     _store(cached, body)
     return body
 
 
-def cache_key(referral, notices: list[Notice], fmt: str) -> str:
-    """SHA-256 over everything an export of ``referral`` with ``notices`` shows."""
+def cache_key(referral, notices: list[Notice], fmt: str, evidence: list[Evidence] = ()) -> str:
+    """SHA-256 over everything an export of ``referral`` with ``notices`` (and ``evidence``) shows."""
     facts = [fmt, referral.id, referral.version, referral.number, referral.title, referral.origin_agency.name,
-             chinese_date(utcnow()), dossier_rows(notices)]
+             chinese_date(utcnow()), dossier_rows(notices),
+             [(e.id, e.sha256, e.original_filename) for e in evidence]]
     return hashlib.sha256(json.dumps(facts, ensure_ascii=False, default=str).encode()).hexdigest()
 
 

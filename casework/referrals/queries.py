@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from casework.access.scope import scoped_referrals
 from casework.accounts.models import User
 from casework.agencies.models import Agency
-from casework.assignments.models import Assignment
+from casework.assignments.models import Assignment, Disposition, DispositionAction
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.referrals.models import Referral
@@ -253,8 +253,14 @@ def search_page(user: User, filters: SearchFilters, page: int = 1) -> Page:
 
 
 def export_rows(user: User, filters: SearchFilters) -> list[Referral]:
-    """The current list for export, capped at ``EXPORT_LIMIT`` rows, assignments loaded in one go."""
+    """The current list for export, capped at ``EXPORT_LIMIT`` rows, with what the export shows
+    (owners, assessments, targets, assignments, dispositions and their actions) loaded in a fixed
+    number of statements."""
+    dispositions = selectinload(Referral.assignments).selectinload(Assignment.dispositions)
     return list(db.session.scalars(
-        search_query(user, filters).options(selectinload(Referral.assignments))
+        search_query(user, filters).options(
+            selectinload(Referral.owner), selectinload(Referral.assessments), selectinload(Referral.target_links),
+            selectinload(Referral.assignments).selectinload(Assignment.owner),
+            dispositions.selectinload(Disposition.actions).selectinload(DispositionAction.target))
         .order_by(Referral.created_at.desc(), Referral.id.desc()).limit(EXPORT_LIMIT)
     ))

@@ -15,6 +15,7 @@ from casework.access.loaders import get_referral_or_404
 from casework.access.rules import may_edit_referral, may_export_referrals, may_open_referral
 from casework.access.scope import scoped_referrals
 from casework.agencies.models import Agency
+from casework.db_types import utcnow
 from casework.errors import ConflictError, DomainError, ValidationFailed
 from casework.extensions import db
 from casework.read_only import read_only
@@ -26,6 +27,7 @@ from casework.referrals.models import Referral
 from casework.referrals.referral_page import referral_page
 from casework.targets.services import known_target_summary
 from casework.unit_of_work import transactional
+from casework.web.i18n import local_time
 from casework.web.paging import page_number
 
 bp = Blueprint("referrals", __name__)
@@ -63,7 +65,8 @@ def export_list(fmt: str):
         body = export.to_xlsx(referrals)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename=referrals.{fmt}"
+    response.headers["Content-Disposition"] = export.content_disposition(
+        current_user.agency.name, local_time(utcnow()), fmt)
     return response
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Collection
 
-from sqlalchemy import Float, Select, and_, func, or_, select
+from sqlalchemy import Float, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import aliased
@@ -182,6 +182,34 @@ def scoped_agency_metrics(user, since: datetime | None = None) -> list[tuple[str
     found = _summaries_by_agency(lambda entity: [
         entity.referral_id.in_(select(Referral.id).where(referral_scope(user))), *_routed_since(entity, since)])
     return sorted(found.values(), key=lambda item: item[0])
+
+
+# The milestones of an assignment, each timed from its routing.
+MILESTONES = {"receive": Assignment.received_at, "accept": Assignment.accepted_at,
+              "dispose": Assignment.disposed_at, "feedback": Assignment.feedback_at}
+
+
+def milestone_percentiles(assignment_ids: Select, group) -> Select:
+    """One statement selecting, per ``group`` value (a column of ``Assignment`` or its ``Agency``) and
+    milestone: ``known`` (assignments that reached it), ``median`` and ``p90`` (nearest rank) of the
+    seconds from routing to it, over the assignments whose ids ``assignment_ids`` selects. The
+    database ranks the values with window functions; nothing is read row by row."""
+    chosen = assignment_ids.cte("chosen_assignments")
+    values = union_all(*(
+        select(group.label("grp"), literal(name).label("milestone"),
+               seconds_between(column, Assignment.routed_at).label("value"))
+        .select_from(Assignment).join(chosen, chosen.c[0] == Assignment.id)
+        .join(Agency, Agency.id == Assignment.agency_id).where(column.is_not(None))
+        for name, column in MILESTONES.items())).subquery("milestone_values")
+    window = {"partition_by": (values.c.grp, values.c.milestone)}
+    ranked = select(values.c.grp, values.c.milestone, values.c.value,
+                    func.row_number().over(**window, order_by=values.c.value).label("rank"),
+                    func.count().over(**window).label("known")).subquery("ranked_values")
+    middle = or_(ranked.c.rank == (ranked.c.known + 1) // 2, ranked.c.rank == (ranked.c.known + 2) // 2)
+    return (select(ranked.c.grp, ranked.c.milestone, func.max(ranked.c.known).label("known"),
+                   func.avg(case((middle, ranked.c.value))).label("median"),
+                   func.min(case((ranked.c.rank * 10 >= ranked.c.known * 9, ranked.c.value))).label("p90"))
+            .group_by(ranked.c.grp, ranked.c.milestone))
 
 
 def target_time_to_offline(target, referrals) -> timedelta | None:

@@ -10,6 +10,7 @@ from casework.web.input_guard import register_input_guard
 BLUEPRINT_MODULES = (
     "casework.accounts.views",
     "casework.inbox.views",
+    "casework.dashboard.views",
     "casework.referrals.views",
     "casework.assignments.views",
     "casework.targets.views",

@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from casework.access.rules import may_open_referral, may_read_audit_trail
+from casework.access.scope import has_case_role
 from casework.db_types import utcnow
 from casework.extensions import db
 from casework.referrals import forms, labels
@@ -94,7 +95,7 @@ def register_template_globals(app: Flask) -> None:
     for function in (labels.state_label, labels.disposition_state_label, labels.object_state_label,
                      labels.event_label, labels.choice_label, labels.trigger_label, labels.join_words,
                      source_label, kind_label, target_status_label, submitted_field, submitted_value,
-                     today_cst, list_rows, may_open_referral, may_read_audit_trail):
+                     today_cst, list_rows, may_open_referral, may_read_audit_trail, has_case_role):
         app.add_template_global(function)
     app.add_template_global(utcnow, "now_utc")
     app.add_template_global(ASSIGNMENT_TERMINAL, "assignment_terminal")
