@@ -54,7 +54,7 @@ def seed() -> tuple[dict[str, User], int]:
     for code, role in (("edu-44", "intake_officer"), ("edu-44", "assessor"), ("edu-44", "approver"),
                        ("cac-44", "case_officer")):
         users[role] = User(username=f"{code}.{role}", display_name=role, agency=agencies[code],
-                           password_hash="x", session_token="t0", role_rows=[UserRole(role=role)])
+                           password_hash="x", role_rows=[UserRole(role=role)])
         db.session.add(users[role])
     db.session.flush()
     return users, agencies["cac-44"].id

@@ -44,17 +44,33 @@ def next_desk(obj, state: str) -> Desk | None:
         party, agency_id, tab = "origin", obj.referral.origin_agency_id, declared.origin_desk
     else:
         return None
-    roles = frozenset(role for t in lifecycle.transitions
-                      if state in t.sources and t.dest and not t.system and t.party == party for role in t.roles)
+    roles = acting_roles(lifecycle, state, party)
     return Desk(agency_id, roles, KIND_BY_TAB[tab]) if roles else None
 
 
-def desk_users(agency_id: int, roles: frozenset[str]) -> list[User]:
-    """Active users of the agency holding any of ``roles``."""
+_ACTING_ROLES: dict[tuple, frozenset[str]] = {}
+
+
+def acting_roles(lifecycle: Lifecycle, state: str, party: str) -> frozenset[str]:
+    """The roles of ``party`` whose steps move an item on from ``state`` (worked out once per lifecycle)."""
+    key = (id(lifecycle), state, party)
+    if key not in _ACTING_ROLES:
+        _ACTING_ROLES[key] = frozenset(
+            role for t in lifecycle.transitions
+            if state in t.sources and t.dest and not t.system and t.party == party for role in t.roles)
+    return _ACTING_ROLES[key]
+
+
+def desk_user_ids(agency_id: int, roles: frozenset[str]) -> list[int]:
+    """Ids of the active users of the agency holding any of ``roles`` (one statement)."""
     return list(db.session.scalars(
-        select(User).where(User.agency_id == agency_id, User.active.is_(True),
-                           User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(sorted(roles)))))
+        select(User.id).where(User.agency_id == agency_id, User.active.is_(True),
+                              User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(sorted(roles)))))
         .order_by(User.id)))
+
+
+def _may_act_at(user: User, desk: Desk) -> bool:
+    return bool(user.active and user.agency_id == desk.agency_id and user.roles & desk.roles)
 
 
 def owner_of(obj) -> User | None:
@@ -62,12 +78,14 @@ def owner_of(obj) -> User | None:
     return getattr(obj, "owner", None)
 
 
-def recipients_for(obj, desk: Desk, actor=None) -> list[User]:
-    """The owner when the owner may act at that desk, otherwise the desk; never the actor."""
+def recipients_for(obj, desk: Desk, actor=None) -> list[int]:
+    """Ids of those told: the owner when the owner may act at that desk, otherwise the desk; never the actor."""
+    if actor is not None and obj.owner_id == actor.id and _may_act_at(actor, desk):
+        return []  # the owner acting on their own item tells nobody (and costs no query)
     owner = owner_of(obj)
-    if owner is not None and owner.active and owner.agency_id == desk.agency_id and owner.roles & desk.roles:
-        users = [owner]
+    if owner is not None and _may_act_at(owner, desk):
+        ids = [owner.id]
     else:
-        users = desk_users(desk.agency_id, desk.roles)
+        ids = desk_user_ids(desk.agency_id, desk.roles)
     actor_id = getattr(actor, "id", None)
-    return [u for u in users if u.id != actor_id]
+    return [user_id for user_id in ids if user_id != actor_id]

@@ -20,11 +20,11 @@ def _referral_of(subject):
 
 def notify_users(users, kind: str, subject, *, trigger: str | None = None, actor=None,
                  dedupe_key: str | None = None) -> list[Notification]:
-    """One notification per user about ``subject`` (a referral or an assignment), and its e-mail
-    delivery where the user has an address and wants mail. A ``dedupe_key`` already used for a user
-    tells that user nothing new. Flushes, never commits."""
+    """One notification per user (a User or a user id) about ``subject`` (a referral or an assignment),
+    and its e-mail delivery where the user has an address and wants mail. A ``dedupe_key`` already used
+    for a user tells that user nothing new. Flushes, never commits."""
     referral = _referral_of(subject)
-    users = {u.id: u for u in users}
+    users = {getattr(u, "id", u): u for u in users}
     if dedupe_key and users:
         told = set(db.session.scalars(select(Notification.recipient_id).where(
             Notification.dedupe_key == dedupe_key, Notification.recipient_id.in_(list(users)))))
