@@ -92,7 +92,7 @@ def test_cli_diagram_and_fire(app, db_session):
     assert "-> submitted" in fired.output
     refused = runner.invoke(args=["workflow", "fire", "referral", str(referral.id), "route",
                                   "--as", "edu-44.assessor", "--set", "agencies=1"])
-    assert refused.exit_code == 1 and "is not allowed while the case" in refused.output
+    assert refused.exit_code == 1 and "is no longer possible" in refused.output
     listed = runner.invoke(args=["workflow", "triggers", "referral", str(referral.id), "--as", "edu-44.assessor"])
     assert "start_assessment" in listed.output
 

@@ -179,7 +179,7 @@ def field_options(obj, spec, recommended: dict[str, str]) -> dict:
     elif spec.type == "target_actions":
         options["targets"] = [(link.target.id, link.target.name) for link in referral.target_links]
         options["target_choices"] = {
-            link.target.id: [(code, label.pick(current_language())) for code, label in
+            link.target.id: [(code, label.pick(language())) for code, label in
                              catalogue_for(obj, link.target).items()] for link in referral.target_links}
     elif spec.type == "target_outcomes":
         disposition = getattr(obj, "disposition", None)
