@@ -12,7 +12,10 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
+from sqlalchemy import update
+
 from casework.agencies.seals import AgencySeal
+from casework.notices.models import NoticeCounter
 from casework.extensions import db
 from tests.conftest import rolled_back_session
 from tests.factories import assignment_row, disposition_row, find_agency, find_user, referral_row
@@ -42,6 +45,9 @@ def _issue_all(app):
 
     docs = {}
     with rolled_back_session(app):
+        # Notice numbers as on a fresh desk: tests that commit for real advance the series, and a
+        # longer 发文字号 must not decide what this file measures.
+        db.session.execute(update(NoticeCounter).values(last_serial=0))
         referral = referral_row(targets=3, title="某平台代刷网课线索")
         docs["letter3"] = issue_notice("referral_letter", assignment_row(referral, "ca-44"),
                                        find_user("edu-44.assessor"), {})
