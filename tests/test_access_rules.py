@@ -41,6 +41,8 @@ ALLOWED = {
     "correct notice": {"edu-44.approver": ROUTED},
     "read the audit trail": {},
 }
+# Commenting follows seeing: the page loads the referral within scope, then asks ``may_comment``.
+ALLOWED["comment"] = ALLOWED["see referral"]
 # Actions on the referral's assignment or notice exist only once it is routed.
 NEEDS_ROUTING = {"see assignment details", "read notice", "correct notice"}
 
@@ -67,6 +69,7 @@ def decide(action: str, user: User, referral, assignment, notice) -> bool:
         "read notice": lambda: rules.may_read_notice(user, notice),
         "correct notice": lambda: rules.may_correct_notice(user, notice),
         "read the audit trail": lambda: rules.may_read_audit_trail(user),
+        "comment": lambda: may_see_referral(user, referral.id) and rules.may_comment(user, referral),
     }[action]()
 
 
@@ -74,7 +77,7 @@ def test_the_table_names_every_predicate_of_the_rules_module():
     predicates = {name for name in dir(rules) if name.startswith("may_")}
     assert predicates == {"may_edit_referral", "may_add_evidence", "may_import_targets", "may_open_referral",
                           "may_export_referrals", "may_see_assignment_details", "may_read_notice",
-                          "may_correct_notice", "may_read_audit_trail"}
+                          "may_correct_notice", "may_read_audit_trail", "may_comment"}
 
 
 @pytest.mark.parametrize("action, state", [(action, state) for action in sorted(ALLOWED) for state in STATES
@@ -89,7 +92,7 @@ def test_role_state_action_table(db_session, action, state):
 def test_administrators_work_no_cases_and_only_the_audit_administrator_reads_the_trail(db_session):
     moe = find_agency("moe")
     admins = {role: User(username=f"access-{role}", display_name=role, agency=moe, password_hash="x",
-                         session_token="t0", role_rows=[UserRole(role=role)])
+                         role_rows=[UserRole(role=role)])
               for role in ("system_admin", "security_admin", "audit_admin")}
     db.session.add_all(admins.values())
     db.session.flush()

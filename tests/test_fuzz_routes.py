@@ -101,7 +101,7 @@ def make_world() -> World:
     attach_evidence(draft, FileStorage(io.BytesIO(b"plain evidence"), "e.txt"), {}, _user("edu-44.intake_officer"))
     for role in ADMIN_ROLES:
         db.session.add(User(username=f"fuzz.{role}", display_name=role, agency=find_agency("moe"),
-                            password_hash=_user("edu-44.intake_officer").password_hash, session_token="t0",
+                            password_hash=_user("edu-44.intake_officer").password_hash,
                             role_rows=[UserRole(role=role)]))
     db.session.commit()
     ids = {

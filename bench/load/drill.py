@@ -72,7 +72,7 @@ def database_url() -> str:
 def app_env(**extra: str) -> dict:
     return {**os.environ, "CASEWORK_DATABASE_URL": database_url(), "CASEWORK_SECRET_KEY": "drill-secret-key",
             "CASEWORK_INSECURE_COOKIES": "1", "CASEWORK_EVIDENCE_DIR": str(WORK / "evidence"),
-            "CASEWORK_PUBLIC_URL": "http://127.0.0.1", "CASEWORK_SMTP_URL": f"file://{WORK / 'mail'}",
+            "CASEWORK_PUBLIC_URL": "https://casework.drill.example", "CASEWORK_SMTP_URL": f"file://{WORK / 'mail'}",
             # the drill database starts a new audit chain: its own key and checkpoints
             "CASEWORK_AUDIT_KEY": "drill:drill-audit-key-0123456789abcdef",
             "CASEWORK_AUDIT_CHECKPOINT_DIR": str(WORK / "audit-checkpoints"), **extra}
@@ -130,7 +130,7 @@ class Node:
         errors = open(WORK / f"gunicorn-{self.name}.log", "a")
         self.process = subprocess.Popen([str(VENV / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")],
                                         cwd=ROOT, env=env, stdout=errors, stderr=errors)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(self.url + "/login", timeout=5).read()
