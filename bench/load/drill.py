@@ -292,7 +292,7 @@ def post_checks() -> dict:
 def mail_key(message: email.message.Message) -> tuple:
     """What a recipient reads (address, subject, text): the same notification sent twice gives the same key."""
     parsed = email.message_from_bytes(bytes(message), policy=default_policy)
-    return parsed["To"], str(parsed["Subject"]), parsed.get_content().strip()
+    return parsed["To"], " ".join(str(parsed["Subject"]).split()), parsed.get_content().strip()  # unfolded
 
 
 def mail_checks() -> dict:
