@@ -144,9 +144,12 @@ def test_logout_ends_only_that_session(app, login_as):
 @pytest.mark.parametrize("text", ["a\x00b", "x" * 5000])
 def test_bad_text_in_the_forms_gets_no_500(app, security_admin, user, text):
     officer = user("psb-44.case_officer")
-    assert security_admin.get("/security/users", query_string={"q": text, "page": text}).status_code == 200
-    assert security_admin.get("/security/users?q=%ED%A0%80%00&page=%FF").status_code == 200
+    refused = 400 if "\x00" in text else None  # the input layer refuses a NUL anywhere (web/input_guard.py)
+    # a NUL, or a query value over 4,096 characters: refused by the input layer before the page
+    assert security_admin.get("/security/users", query_string={"q": text, "page": text}).status_code == 400
+    assert security_admin.get("/security/users?q=%ED%A0%80%00&page=%FF").status_code == 400
     assert post_login(app.test_client(), text, text).status_code in (400, 401)
-    assert post_login(app.test_client(), "psb-44.case_officer\x00", "x\x00").status_code == 401
-    assert security_admin.post(f"/security/users/{officer.id}/unlock", data={"reason": text}).status_code == 302
+    assert post_login(app.test_client(), "psb-44.case_officer\x00", "x\x00").status_code == 400
+    assert security_admin.post(f"/security/users/{officer.id}/unlock",
+                               data={"reason": text}).status_code == (refused or 302)
     assert security_admin.post("/security/policy", data={**POLICY, "lockout_minutes": text}).status_code == 400
