@@ -43,6 +43,8 @@ ALLOWED = {
     "comment": {"edu-44.intake_officer": ALL, "edu-44.assessor": ALL, "edu-44.approver": ALL,
                 "moe.intake_officer": ALL, "psb-44.case_officer": ROUTED, "psb-44.approver": ROUTED},
 }
+# Commenting follows seeing: the page loads the referral within scope, then asks ``may_comment``.
+ALLOWED["comment"] = ALLOWED["see referral"]
 # Actions on the referral's assignment or notice exist only once it is routed.
 NEEDS_ROUTING = {"see assignment details", "read notice", "correct notice"}
 

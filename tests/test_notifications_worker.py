@@ -9,12 +9,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, func, insert, select
 
+from casework import create_app
 from casework.accounts.models import User
 from casework.extensions import db
 from casework.notifications.delivery import deliver_pending
 from casework.notifications.mail import transport_for
 from casework.notifications.models import JobRun, MailDelivery, Notification
 from casework.notifications.schedule import JOBS, register_job, run_due_jobs
+from casework.notifications.worker import round_unless_database_unavailable
 from tests.smtp_sink import smtp_sink
 
 ON_POSTGRES = os.environ.get("CASEWORK_DATABASE_URL", "").startswith("postgresql")
@@ -91,3 +93,13 @@ def test_two_workers_deliver_each_of_500_mails_exactly_once(app):
     finally:
         with app.app_context():
             _cleanup()
+
+
+def test_a_database_that_cannot_serve_skips_the_round_and_the_worker_goes_on(tmp_path):
+    """The drill's PostgreSQL restart stopped the worker: now the round is skipped with one line."""
+    unreachable = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://casework:x@127.0.0.1:9/none",
+                              "SECRET_KEY": "worker-test", "MAIL_URL": "", "EVIDENCE_DIR": str(tmp_path)})
+    said = []
+    with unreachable.app_context():
+        assert round_unless_database_unavailable(said.append) is None
+    assert len(said) == 1 and "database unavailable, round skipped" in said[0]

@@ -1,23 +1,26 @@
-"""Load and fault drill on the production shape: PostgreSQL, two gunicorn nodes, a periodic process,
+"""Load and fault drill on the production shape: PostgreSQL, two gunicorn nodes, ``casework worker``,
 50 officers (Locust, headless), and three faults while they work. Run as root from the project root:
 
     .venv/bin/python bench/load/drill.py --minutes 10      # the full drill
     .venv/bin/python bench/load/drill.py --minutes 1       # a short form for trying
 
 A throw-away PostgreSQL cluster is made in /tmp/casework-drill-pg on 127.0.0.1:5444 (never the
-shared server). The background worker of issue 16 does not exist yet: ``casework sweep`` run in a
-loop stands in for the periodic process. Faults, at fixed fractions of the run: node A restarted
-(SIGTERM, then started again), a running ``sweep`` killed with SIGKILL, PostgreSQL restarted
-(``pg_ctl restart -m fast``). Afterwards it checks: no 500 outside the database restart window,
-every acknowledged step present exactly once in the audit trail, notice numbers gap-free, the audit
-chain intact, the desk counters equal to a recount. It prints a Markdown report (``--report FILE``
+shared server). The worker (periodic jobs and notification e-mail) sends its mail to a file sink
+(``CASEWORK_SMTP_URL=file://…/mail``). Faults, at fixed fractions of the run: node A restarted
+(SIGTERM, then started again), the worker killed with SIGKILL (and started again, as a supervisor
+would), PostgreSQL restarted (``pg_ctl restart -m fast``). Afterwards it checks: no 500 outside the
+database restart window, every acknowledged step present exactly once in the audit trail, notice
+numbers gap-free, the audit chain intact, the desk counters equal to a recount, and no notification
+mail delivered more than once to its recipient. It prints a Markdown report (``--report FILE``
 too) and exits 1 if a check failed. All traffic stays on 127.0.0.1; every loop is bounded in time.
 """
 from __future__ import annotations
 
 import argparse
+import email
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -26,6 +29,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter, defaultdict
+from email.policy import default as default_policy
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -38,7 +42,9 @@ from casework.audit.models import AuditEvent
 from casework.audit.services import verify_chain
 from casework.extensions import db
 from casework.notices.models import Notice, NoticeCounter
-from casework.referrals.desk_counts import count_mismatches
+from casework.notifications.mail import build_message
+from casework.notifications.models import MailDelivery
+from casework.inbox.counts import count_mismatches
 from casework.unit_of_work import unit_of_work
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +54,8 @@ PG_DATA, PG_PORT = "/tmp/casework-drill-pg", 5444
 WORK = Path("/tmp/casework-drill")
 DATABASE = "casework_drill"
 PASSWORD = "Drill-passw0rd-2026"
-FAULTS = {"node_restart": 0.25, "sweep_kill": 0.45, "database_restart": 0.65}
+FAULTS = {"node_restart": 0.25, "worker_kill": 0.45, "database_restart": 0.65}
+WORKER_RESTART_SECONDS = 5  # a supervisor starts the killed worker again after this pause
 # After PostgreSQL answers again, a pooled connection used within PING_AFTER_IDLE_SECONDS (10 s) is
 # not pinged and is found dead by its next request: that request's 503 still belongs to the restart.
 RESTART_GRACE_SECONDS = 15
@@ -65,7 +72,10 @@ def database_url() -> str:
 def app_env(**extra: str) -> dict:
     return {**os.environ, "CASEWORK_DATABASE_URL": database_url(), "CASEWORK_SECRET_KEY": "drill-secret-key",
             "CASEWORK_INSECURE_COOKIES": "1", "CASEWORK_EVIDENCE_DIR": str(WORK / "evidence"),
-            "CASEWORK_PUBLIC_URL": "http://127.0.0.1", **extra}
+            "CASEWORK_PUBLIC_URL": "https://casework.drill.example", "CASEWORK_SMTP_URL": f"file://{WORK / 'mail'}",
+            # the drill database starts a new audit chain: its own key and checkpoints
+            "CASEWORK_AUDIT_KEY": "drill:drill-audit-key-0123456789abcdef",
+            "CASEWORK_AUDIT_CHECKPOINT_DIR": str(WORK / "audit-checkpoints"), **extra}
 
 
 def pg(*args: str) -> None:
@@ -120,7 +130,7 @@ class Node:
         errors = open(WORK / f"gunicorn-{self.name}.log", "a")
         self.process = subprocess.Popen([str(VENV / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")],
                                         cwd=ROOT, env=env, stdout=errors, stderr=errors)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(self.url + "/login", timeout=5).read()
@@ -139,37 +149,37 @@ class Node:
                 self.process.wait()
 
 
-class SweepLoop(threading.Thread):
-    """``casework sweep`` again and again (the stand-in for issue 16's worker)."""
+class Worker:
+    """``casework worker`` (periodic jobs and mail), started again after it is killed."""
 
-    def __init__(self, pause: float):
-        super().__init__(daemon=True)
-        self.pause, self.stopping = pause, threading.Event()
-        self.current: subprocess.Popen | None = None
+    def __init__(self, poll: float):
+        self.poll = poll
+        self.process: subprocess.Popen | None = None
         self.exits: Counter = Counter()
 
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            self.current = subprocess.Popen([str(VENV / "casework"), "sweep"], env=app_env(),
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.exits[self.current.wait()] += 1
-            self.stopping.wait(self.pause)
+    def start(self) -> None:
+        out = open(WORK / "worker.log", "a")
+        self.process = subprocess.Popen([str(VENV / "casework"), "worker", "--poll", str(self.poll)],
+                                        env=app_env(), stdout=out, stderr=subprocess.STDOUT)
 
-    def kill_running(self, seconds_in: float = 2.0) -> int:
-        """SIGKILL the sweep that is running ``seconds_in`` after it started (waits for one to start)."""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            process = self.current
-            if process is not None and process.poll() is None:
-                time.sleep(seconds_in)
-                if process.poll() is None:
-                    process.send_signal(signal.SIGKILL)
-                    return process.pid
-            time.sleep(0.1)
-        raise RuntimeError("no sweep was running to kill")
+    def kill(self) -> int:
+        """SIGKILL, wherever the worker is in its round."""
+        pid = self.process.pid
+        self.process.send_signal(signal.SIGKILL)
+        self.exits[self.process.wait()] += 1
+        return pid
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.exits[self.process.wait(timeout=120)] += 1
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.exits[self.process.wait()] += 1
 
 
-def run_faults(duration: float, started: float, nodes: list[Node], sweep: SweepLoop, moments: dict) -> None:
+def run_faults(duration: float, started: float, nodes: list[Node], worker: Worker, moments: dict) -> None:
     def at(fraction: float) -> None:
         time.sleep(max(0.0, started + duration * fraction - time.time()))
 
@@ -179,10 +189,13 @@ def run_faults(duration: float, started: float, nodes: list[Node], sweep: SweepL
     nodes[0].start()
     moments["node_restart"].append(time.time())
     log("node A restarted")
-    at(FAULTS["sweep_kill"])
-    pid = sweep.kill_running()
-    moments["sweep_kill"] = [time.time()]
-    log(f"sweep {pid} killed with SIGKILL")
+    at(FAULTS["worker_kill"])
+    pid = worker.kill()
+    moments["worker_kill"] = [time.time()]
+    log(f"worker {pid} killed with SIGKILL")
+    time.sleep(WORKER_RESTART_SECONDS)
+    worker.start()
+    moments["worker_kill"].append(time.time())
     at(FAULTS["database_restart"])
     moments["database_restart"] = [time.time()]
     pg("restart", "-m", "fast", "-w", "-l", f"{PG_DATA}/server.log")  # the options it was started with
@@ -270,18 +283,39 @@ def post_checks() -> dict:
                 if sorted(serials) != list(range(1, len(serials) + 1)) or counters.get(key) != len(serials)]
         chain = verify_chain()
         mismatches = count_mismatches()
-    return {"acks": len(acks), "acks_wrong": wrong, "notices": sum(map(len, series.values())),
+        mail = mail_checks()
+    return {"mail": mail, "acks": len(acks), "acks_wrong": wrong, "notices": sum(map(len, series.values())),
             "notice_series": len(series), "notice_gaps": gaps, "chain_ok": chain.ok, "chain_events": chain.checked,
             "desk_mismatches": mismatches}
 
 
-def report(args, stats: dict, checks: dict, moments: dict, sweep: SweepLoop) -> tuple[str, bool]:
+def mail_key(message: email.message.Message) -> tuple:
+    """What a recipient reads (address, subject, text): the same notification sent twice gives the same key."""
+    parsed = email.message_from_bytes(bytes(message), policy=default_policy)
+    return parsed["To"], " ".join(str(parsed["Subject"]).split()), parsed.get_content().strip()  # unfolded
+
+
+def mail_checks() -> dict:
+    """Mail delivered at most once per recipient and notification: for every key, the messages in the
+    sink are no more than the deliveries recorded sent with that key (two notifications may read alike)."""
+    states = Counter(db.session.scalars(select(MailDelivery.state)))
+    sent = db.session.scalars(select(MailDelivery).where(MailDelivery.state == "sent")).all()
+    expected = Counter(mail_key(build_message(d.notification, d.address, d.notification.recipient.locale or "zh")) for d in sent)
+    received = Counter(mail_key(email.message_from_bytes(path.read_bytes()))
+                       for path in (WORK / "mail").glob("*.eml"))
+    return {"states": dict(states), "received": sum(received.values()),
+            "duplicates": [(key[0], key[1], n - expected[key]) for key, n in received.items() if n > expected[key]],
+            "missing": sum(max(0, n - received[key]) for key, n in expected.items())}
+
+
+def report(args, stats: dict, checks: dict, moments: dict, worker: Worker) -> tuple[str, bool]:
     start = stats["started"]
     rel = {name: [round(t - start) for t in times] for name, times in moments.items()}
     lines = [f"## Drill {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(start))}: {args.users} officers, "
              f"{args.minutes} min, 2 nodes × {args.workers} sync workers, PostgreSQL 15", "",
              f"{stats['total']} requests. Faults (seconds after the start): node A restarted "
-             f"{rel['node_restart'][0]}–{rel['node_restart'][1]}, sweep killed at {rel['sweep_kill'][0]}, "
+             f"{rel['node_restart'][0]}–{rel['node_restart'][1]}, worker killed at {rel['worker_kill'][0]} "
+             f"(started again at {rel['worker_kill'][1]}), "
              f"PostgreSQL restarted {rel['database_restart'][0]}–{rel['database_restart'][1]}.", "",
              "| page | requests | p50 ms | p95 ms | errors |", "|---|---:|---:|---:|---:|"]
     for page, row in stats["pages"].items():
@@ -290,7 +324,9 @@ def report(args, stats: dict, checks: dict, moments: dict, sweep: SweepLoop) -> 
               "5xx of requests running inside the database restart window (+15 s): "
               + (", ".join(f"{k} × {v}" for k, v in sorted(stats["in_window"].items())) or "none"),
               f"Workers stopped by the gunicorn timeout: {worker_timeouts()}.",
-              f"Sweep runs: {sum(sweep.exits.values())} (exit codes {dict(sweep.exits)}).", "", "Checks:"]
+              f"Worker exits: {dict(worker.exits)} (−9: the SIGKILL; 0: stopped with SIGTERM at the end).",
+              f"Mail deliveries by state after the drill: {checks['mail']['states']}; "
+              f"{checks['mail']['received']} messages in the sink.", "", "Checks:"]
     results = {
         "no 500 outside the database restart window": not stats["server_errors_outside"],
         f"every acknowledged step ({checks['acks']}) in the audit trail exactly once": not checks["acks_wrong"],
@@ -298,10 +334,14 @@ def report(args, stats: dict, checks: dict, moments: dict, sweep: SweepLoop) -> 
             not checks["notice_gaps"],
         f"audit chain intact ({checks['chain_events']} events)": checks["chain_ok"],
         "desk counters equal to a recount": not checks["desk_mismatches"],
+        "no notification mail delivered twice to its recipient": not checks["mail"]["duplicates"],
+        "every delivery recorded sent is in the sink": not checks["mail"]["missing"],
     }
     lines += [f"- {'ok' if ok else 'FAILED'}: {name}" for name, ok in results.items()]
     if checks["acks_wrong"]:
         lines.append(f"  first wrong acknowledgement: {checks['acks_wrong'][0]}")
+    if checks["mail"]["duplicates"]:
+        lines.append(f"  mail delivered more than once (address, subject, extra copies): {checks['mail']['duplicates'][:5]}")
     if stats["server_errors_outside"]:
         lines.append(f"  first 5xx outside the window: {stats['server_errors_outside'][0]}")
     return "\n".join(lines), all(results.values())
@@ -317,29 +357,31 @@ def main() -> int:
     parser.add_argument("--report", type=Path, default=None)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    for name in ("requests.jsonl", "acks.jsonl", "gunicorn-A.log", "gunicorn-B.log"):
+    for name in ("requests.jsonl", "acks.jsonl", "gunicorn-A.log", "gunicorn-B.log", "access-A.log", "access-B.log",
+                 "worker.log"):
         (WORK / name).unlink(missing_ok=True)
+    for old in ("mail", "audit-checkpoints"):
+        shutil.rmtree(WORK / old, ignore_errors=True)
     prepare_database(args.referrals)
     create_officers(args.users, WORK / "accounts.json")
     nodes = [Node(name, int(port), args.workers) for name, port in zip("AB", args.ports.split(","))]
-    sweep = SweepLoop(pause=5)
+    worker = Worker(poll=5)
     moments: dict[str, list] = {}
     try:
         for node in nodes:
             node.start()
         log(f"nodes at {', '.join(n.url for n in nodes)}; locust for {args.minutes} min")
-        sweep.start()
+        worker.start()
         started = time.time()
-        faults = threading.Thread(target=run_faults, args=(args.minutes * 60, started, nodes, sweep, moments))
+        faults = threading.Thread(target=run_faults, args=(args.minutes * 60, started, nodes, worker, moments))
         faults.start()
         run_locust(args.users, args.minutes, nodes, WORK / "accounts.json")
         faults.join(timeout=300)
     finally:
-        sweep.stopping.set()
-        sweep.join(timeout=60)
+        worker.stop()
         for node in nodes:
             node.stop()
-    text, ok = report(args, analyse_requests(moments), post_checks(), moments, sweep)
+    text, ok = report(args, analyse_requests(moments), post_checks(), moments, worker)
     print(text)
     if args.report:
         args.report.write_text(text + "\n", encoding="utf-8")

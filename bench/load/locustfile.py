@@ -1,7 +1,8 @@
 """Officers' journeys for the load and fault drill (``bench/load/drill.py`` runs this headless).
 
 Each simulated officer logs in with an account of its own (a login ends the account's other
-sessions), then loops: inbox, open a referral from it, fire the step the page offers among
+sessions; a created account's first login asks for a new password, which the officer then keeps; an
+account with a ``totp`` secret answers the code step with pyotp), then loops: inbox, open a referral from it, fire the step the page offers among
 receive / accept / start_investigation / add_note through its form (CSRF token and version from
 the page), download a notice, search, now and then export a dossier. Nodes are given by
 ``DRILL_HOSTS`` (comma separated); an officer whose node refuses the connection moves to the next
@@ -21,6 +22,7 @@ import threading
 import time
 import uuid
 
+import pyotp
 from locust import HttpUser, between, events, task
 
 HOSTS = [h for h in os.environ.get("DRILL_HOSTS", "http://127.0.0.1:8000").split(",") if h]
@@ -89,9 +91,39 @@ class Officer(HttpUser):
         token = CSRF.search(page.text) if page is not None else None
         if token is None:
             return
-        self.request("POST", "/login", "login", allow_redirects=False,
-                     data={"csrf_token": token.group(1), "username": self.account["username"],
-                           "password": self.account["password"]})
+        answer = self.request("POST", "/login", "login", allow_redirects=False,
+                              data={"csrf_token": token.group(1), "username": self.account["username"],
+                                    "password": self.account["password"]})
+        for _step in range(3):  # the steps after the password: code, forced change, then logged in
+            location = answer.headers.get("Location", "") if answer is not None else ""
+            if answer is None or answer.status_code != 302 or "/login/" not in location:
+                return
+            if "/login/password" in location:
+                answer = self.change_password(location)
+            elif "/login/code" in location and self.account.get("totp"):
+                answer = self.second_factor(location)
+            else:
+                return
+
+    def login_step(self, location: str, name: str, data: dict):
+        """GET a login step's form, then POST it with its CSRF token."""
+        form = self.request("GET", location, f"{name} form", allow_redirects=False)
+        token = CSRF.search(form.text) if form is not None and form.status_code == 200 else None
+        if token is None:
+            return None
+        return self.request("POST", location, name, allow_redirects=False,
+                            data={"csrf_token": token.group(1), **data})
+
+    def change_password(self, location: str):
+        """The first login of a created account asks for a new password: the account keeps it."""
+        new = f"{self.account['password'].split('~')[0]}~{uuid.uuid4().hex[:8]}"
+        answer = self.login_step(location, "login new password", {"new_password": new, "confirm": new})
+        if answer is not None and answer.status_code == 302:
+            self.account["password"] = new
+        return answer
+
+    def second_factor(self, location: str):
+        return self.login_step(location, "login code", {"code": pyotp.TOTP(self.account["totp"]).now()})
 
     def page(self, path: str, name: str):
         answer = self.request("GET", path, name, allow_redirects=False)

@@ -10,6 +10,7 @@ from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.db_types import UTCDateTime, utcnow
 from casework.extensions import db
+from workflows import declarations
 
 
 class Assignment(db.Model):
@@ -19,7 +20,9 @@ class Assignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True, active_history=True)
-    state: Mapped[str] = mapped_column(String(32), default="sent", index=True, active_history=True)
+    # the base lifecycle's initial state; ``create_assignment`` sets its variant's own
+    state: Mapped[str] = mapped_column(String(32), default=declarations().lifecycle("assignment").initial, index=True,
+                                       active_history=True)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     transferred_from_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
     routing_reason: Mapped[str] = mapped_column(Text, default="")

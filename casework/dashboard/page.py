@@ -72,7 +72,7 @@ class DashboardPage:
 
     def state_table(self) -> Table:
         rows = [[Cell(self._state_name(s.state), s.state),
-                 Cell(_("open") if s.is_open else _("closed"), s.is_open),
+                 Cell(_("still open") if s.is_open else _("ended"), s.is_open),
                  Cell(str(s.count), s.count, self.search_link(state=s.state))] for s in self.figures.states]
         return Table("states", _("Open and closed by state"), [_("State"), _("Open or closed"), _("Count")], rows)
 

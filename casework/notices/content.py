@@ -12,6 +12,7 @@ from casework.notices.kinds import KINDS
 from casework.notices.models import Notice
 from casework.notices.render import local_date
 from casework.targets.models import TARGET_KIND_ZH
+from casework.workflow.lifecycles import lifecycle_for
 from workflows import declarations
 
 POLICY = "《教育部等五部门关于加强普通高等学校在线开放课程教学管理的若干意见》（教高〔2022〕1号）"
@@ -428,7 +429,7 @@ def reconsideration_decision(referral, assignment, issuer, recipient, data) -> C
     """复议决定书: the original refusal upheld (维持) or reversed (撤销), with reasons: the deciding
     approver's opinion (the step's required ``reason``)."""
     word = _refusal_word(assignment)
-    upheld = assignment.state == "refusal_upheld"
+    upheld = assignment.state in lifecycle_for(assignment).final_states()  # reversing reopens it
     reason = (data.get("reason") or "").strip()
     outcome = (f"维持原不予{word}决定。" if upheld else
                f"撤销原不予{word}决定，对该线索予以{word}{'侦查' if word == '立案' else ''}。")

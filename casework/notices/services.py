@@ -27,6 +27,7 @@ from casework.notices.numbering import take_number
 from casework.notices.render import local_date, qr_data_uri, render_notice
 from casework.notices.seal import seal_data_uri, seal_image, seal_record
 from casework.referrals.models import Referral
+from casework.workflow.lifecycles import lifecycle_for
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TEXT_LIMITS = {"reason": 1500, "summary": 1500, "legal_basis": 800, "opinion": 2000, "material": 1500,
@@ -59,7 +60,7 @@ def issue_notice(kind: str, subject, actor, data: dict | None = None) -> Notice:
         raise NoticeRefused(f"unknown notice kind {kind!r}")
     if kind == "referral_letter" and isinstance(subject, Referral):
         _check_state(kind, subject)
-        pending = [a for a in subject.assignments if a.state == "sent" and not _has_letter(a)]
+        pending = [a for a in subject.assignments if a.state == lifecycle_for(a).initial and not _has_letter(a)]
         if not pending:
             raise NoticeRefused("every assignment of this referral already has its referral letter")
         notices = [issue_notice(kind, assignment, actor, data) for assignment in pending]
@@ -105,7 +106,7 @@ def _check_state(kind: str, subject) -> None:
         return
     allowed = set(producing_states(name, kind))
     if kind in builders.LETTER_KINDS and name == "assignment":
-        allowed.add("sent")
+        allowed.add(lifecycle_for(subject).initial)
     if subject.state not in allowed:
         raise NoticeRefused(f"a {name} in state {subject.state!r} does not produce a {kind} "
                             f"(expected {', '.join(sorted(allowed)) or 'none'})")
@@ -118,7 +119,7 @@ def _parties(kind: str, subject, actor, data: dict):
     origin = referral.origin_agency
     actor_agency = actor.agency if actor is not None else None
     if kind in ("referral_letter", "transfer_letter"):
-        if assignment is not None and assignment.state == "transferred":
+        if assignment is not None and assignment.state in producing_states("assignment", "transfer_letter"):
             successor = db.session.scalar(select(Assignment).where(
                 Assignment.transferred_from_id == assignment.id).order_by(Assignment.id.desc()).limit(1))
             recipient = successor.agency if successor is not None else _agency(data.get("agency"))

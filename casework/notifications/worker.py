@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
+from sqlalchemy.exc import DBAPIError
 
 from casework.admin.denials import report_pending_denials
 from casework.db_types import utcnow
@@ -18,7 +19,7 @@ from casework.notifications.reminders import notify_due_soon
 from casework.notifications.schedule import register_job, run_due_jobs
 from casework.targets.cli import check_targets
 from casework.targets.checkers import CheckOptions
-from casework.unit_of_work import unit_of_work
+from casework.unit_of_work import database_unavailable, unit_of_work
 from casework.workflow.sweep import sweep
 
 
@@ -54,10 +55,23 @@ def run_forever(poll_seconds: float, echo) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     while not stop.is_set():
-        report = run_round()
-        if report.jobs or report.mail.sent or report.mail.retried or report.mail.failed:
+        report = round_unless_database_unavailable(echo)
+        if report and (report.jobs or report.mail.sent or report.mail.retried or report.mail.failed):
             echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z {report}")
         stop.wait(poll_seconds)
+
+
+def round_unless_database_unavailable(echo) -> RoundReport | None:
+    """One round; a database that cannot serve now (restarting, connection lost) skips the round with
+    one line instead of stopping the worker (what was not recorded is claimed again after its lease)."""
+    try:
+        return run_round()
+    except DBAPIError as error:
+        if not database_unavailable(error):
+            raise
+        db.session.remove()
+        echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z database unavailable, round skipped: {str(error.orig)[:200]}")
+        return None
 
 
 def _sweep_job(now: datetime) -> str:

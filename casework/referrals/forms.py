@@ -8,11 +8,11 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from casework.text import language
 from casework.referrals.models import REFERRAL_SOURCES
 from casework.referrals.services import TARGET_FIELDS, referral_errors
 from casework.targets.models import TARGET_KINDS
 from casework.targets.normalize import APP_STORES, PLATFORMS
+from casework.text import language
 from casework.workflow.fields import catalogue_for
 
 SOURCE_LABELS = {

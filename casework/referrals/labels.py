@@ -49,8 +49,6 @@ CLOCK_UNIT_LABELS = {
     "hours": _l("hours"),
 }
 
-current_language = language  # the same function as casework.text.language, under its former name here
-
 
 def join_words(items, label=str, strong: bool = False) -> str:
     """A list in the user's language, each item through ``label``: 甲、乙 / a, b (``strong``: 甲；乙 / a; b)."""

@@ -10,6 +10,7 @@ from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.db_types import UTCDateTime, utcnow
 from casework.extensions import db
+from workflows import declarations
 
 REFERRAL_SOURCES = ("university_report", "platform_report", "monitoring_lead", "public_tip")
 BEHAVIOURS = ("brushing", "proxy_study", "exam_brushing", "proxy_exam", "selling_answers", "selling_accounts")
@@ -27,7 +28,8 @@ class Referral(db.Model):
     region_code: Mapped[str | None] = mapped_column(String(6), index=True)
     origin_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True, active_history=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    state: Mapped[str] = mapped_column(String(32), default="draft", index=True, active_history=True)
+    state: Mapped[str] = mapped_column(String(32), default=declarations().lifecycle("referral").initial, index=True,
+                                       active_history=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     overdue: Mapped[bool] = mapped_column(default=False, index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

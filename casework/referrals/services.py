@@ -17,6 +17,7 @@ from casework.extensions import db
 from casework.referrals.models import REFERRAL_SOURCES, Referral
 from casework.targets.models import TARGET_KINDS, ReferralTarget
 from casework.targets.services import clean_target, register_target, target_identity
+from workflows import declarations
 
 TITLE_MAX = 200
 SUMMARY_MAX = 4000
@@ -149,11 +150,11 @@ def open_referral(data: dict, actor: User, *, submitting: bool = False) -> Refer
         origin_agency=actor.agency,
         created_by=actor,
         owner=actor,
-        state="draft",
+        state=declarations().lifecycle("referral").initial,
     )
     db.session.add(referral)
     db.session.flush()
-    record_event("referral.create", actor, referral, to_state="draft",
+    record_event("referral.create", actor, referral, to_state=referral.state,
                  payload={"number": referral.number, "title": title, "owner_id": actor.id})
     for target_data in data.get("targets") or []:
         add_target(referral, target_data, actor)
