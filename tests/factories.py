@@ -158,8 +158,8 @@ def referral_row(origin: str = "edu-44", *, state: str = "routed", title: str | 
                         origin_agency=creator.agency, created_by=creator, state=state)
     db.session.add(referral)
     for i in range(targets):
-        target = Target(kind="website", key=f"notice-test-{n}-{i}.example.cn", name=f"代刷网站{i + 1}号",
-                        url=f"https://notice-test-{n}-{i}.example.cn/", operator_name=RARE_NAME if i == 0 else None,
+        target = Target(kind="website", key=f"nt{n:06d}-{i}.example.cn", name=f"代刷网站{i + 1}号",
+                        url=f"https://nt{n:06d}-{i}.example.cn/", operator_name=RARE_NAME if i == 0 else None,
                         icp_number="粤ICP备12345678号" if i == 0 else None)
         db.session.add(target)
         db.session.add(ReferralTarget(referral=referral, target=target))
